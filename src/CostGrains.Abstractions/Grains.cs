@@ -1,0 +1,66 @@
+namespace CostGrains;
+
+/// <summary>An aggregate fed by the usage stream: totals, burn and budget state in memory.</summary>
+[Alias("CostGrains.IUsageAggregateGrain")]
+public interface IUsageAggregateGrain : IGrainWithStringKey
+{
+    /// <summary>The aggregate's current totals, served from memory.</summary>
+    [Alias("GetSnapshot")]
+    Task<AggregateSnapshot> GetSnapshot();
+
+    /// <summary>Writes the in-memory state (totals + watermark) to storage now.</summary>
+    [Alias("Checkpoint")]
+    Task Checkpoint();
+}
+
+[Alias("CostGrains.IProjectGrain")]
+public interface IProjectGrain : IUsageAggregateGrain;
+
+[Alias("CostGrains.IAllocationGrain")]
+public interface IAllocationGrain : IUsageAggregateGrain;
+
+[Alias("CostGrains.IWorkspaceGrain")]
+public interface IWorkspaceGrain : IUsageAggregateGrain;
+
+/// <summary>An organization: its name, its price book and the units of its allocations.</summary>
+[Alias("CostGrains.IOrganizationGrain")]
+public interface IOrganizationGrain : IGrainWithStringKey
+{
+    /// <summary>Creates the organization; false when it already exists.</summary>
+    [Alias("Create")]
+    Task<bool> Create(string name);
+
+    [Alias("GetInfo")]
+    Task<OrganizationInfo?> GetInfo();
+
+    [Alias("PutSku")]
+    Task<Sku> PutSku(Sku sku);
+
+    [Alias("GetSku")]
+    Task<Sku?> GetSku(string code);
+
+    [Alias("GetSkus")]
+    Task<IReadOnlyList<Sku>> GetSkus();
+
+    /// <summary>The price book and allocation units, as one immutable snapshot.</summary>
+    [Alias("GetCatalog")]
+    Task<PriceCatalog> GetCatalog();
+
+    /// <summary>
+    /// Fixes the unit of allocations seen for the first time (first use wins) and returns the
+    /// catalog that ingest must validate against.
+    /// </summary>
+    [Alias("ClaimAllocationUnits")]
+    Task<PriceCatalog> ClaimAllocationUnits(IReadOnlyDictionary<string, string> units);
+}
+
+/// <summary>An API key, keyed by the SHA-256 of its secret.</summary>
+[Alias("CostGrains.IApiKeyGrain")]
+public interface IApiKeyGrain : IGrainWithStringKey
+{
+    [Alias("Register")]
+    Task Register(string org, KeyRole role);
+
+    [Alias("Get")]
+    Task<ApiKeyInfo?> Get();
+}

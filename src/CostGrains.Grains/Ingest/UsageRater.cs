@@ -1,0 +1,106 @@
+using CostGrains.Ledger;
+
+namespace CostGrains.Ingest;
+
+/// <summary>
+/// Prices parsed events against an organization's catalog: the SKU rate in force at the event's
+/// time, checked against the target's unit. The result is what the ledger stores, for good.
+/// </summary>
+public static class UsageRater
+{
+    public const string DefaultCategory = "other";
+
+    /// <summary>
+    /// The unit each allocation that the catalog does not know yet would take from this batch
+    /// (first use fixes it). Reports events that disagree with an earlier event of the batch.
+    /// </summary>
+    public static Dictionary<string, string> ProposeAllocationUnits(
+        IReadOnlyList<ParsedUsageEvent> events, PriceCatalog catalog, List<IngestError> errors)
+    {
+        var proposals = new Dictionary<string, string>(StringComparer.Ordinal);
+        foreach (var e in events)
+        {
+            if (e.Kind != TargetKind.Allocation || catalog.AllocationUnits.ContainsKey(e.Target))
+            {
+                continue;
+            }
+
+            var unit = UnitOf(e, catalog);
+            if (unit is null)
+            {
+                continue; // an unknown SKU; reported by Rate
+            }
+
+            if (!proposals.TryAdd(e.Target, unit) && proposals[e.Target] != unit)
+            {
+                errors.Add(new IngestError(e.Index, "sku",
+                    $"Allocation '{e.Target}' is new and an earlier event of this batch fixes its unit to '{proposals[e.Target]}', not '{unit}'."));
+            }
+        }
+
+        return proposals;
+    }
+
+    /// <summary>Rates every event; adds problems to <paramref name="errors"/> (the batch is then refused).</summary>
+    public static List<LedgerEvent> Rate(
+        string org, IReadOnlyList<ParsedUsageEvent> events, PriceCatalog catalog, int partitions, List<IngestError> errors)
+    {
+        var rated = new List<LedgerEvent>(events.Count);
+        foreach (var e in events)
+        {
+            Sku? sku = null;
+            if (e.Sku is not null && !catalog.Skus.TryGetValue(e.Sku, out sku))
+            {
+                errors.Add(new IngestError(e.Index, "sku", $"Unknown SKU '{e.Sku}'. Define it with PUT /v1/skus/{{code}} first."));
+                continue;
+            }
+
+            var unit = sku?.Unit ?? TargetUnit(e, catalog) ?? PriceCatalog.Usd;
+            var targetUnit = TargetUnit(e, catalog) ?? unit;
+            if (unit != targetUnit)
+            {
+                var field = e.Kind.ToString().ToLowerInvariant();
+                errors.Add(new IngestError(e.Index, "sku",
+                    $"SKU '{e.Sku}' is priced in '{unit}' but {field} '{e.Target}' is accounted in '{targetUnit}'."));
+                continue;
+            }
+
+            decimal? price = null;
+            decimal amount;
+            if (e.Amount is { } given)
+            {
+                amount = given;
+            }
+            else
+            {
+                price = sku!.PriceAt(e.Time);
+                if (price is null)
+                {
+                    errors.Add(new IngestError(e.Index, "time",
+                        $"SKU '{sku.Code}' has no rate in force at {e.Time:O}; its first rate starts {sku.Rates[0].From:O}."));
+                    continue;
+                }
+
+                amount = e.Quantity!.Value * price.Value;
+            }
+
+            var target = new TargetRef(e.Kind, org, e.Target);
+            rated.Add(new LedgerEvent(
+                org, e.Id, e.Kind, e.Target, LedgerPartitioning.PartitionOf(target, partitions),
+                e.Time.ToUniversalTime(), e.End?.ToUniversalTime(), e.Sku, e.Quantity, price, amount, targetUnit,
+                e.Category ?? sku?.Category ?? DefaultCategory, e.Resource, e.DimensionsJson));
+        }
+
+        return rated;
+    }
+
+    private static string? UnitOf(ParsedUsageEvent e, PriceCatalog catalog) =>
+        e.Sku is null ? PriceCatalog.Usd : catalog.Skus.TryGetValue(e.Sku, out var sku) ? sku.Unit : null;
+
+    /// <summary>Projects and workspaces account in USD; an allocation in the unit its first use fixed.</summary>
+    private static string? TargetUnit(ParsedUsageEvent e, PriceCatalog catalog) => e.Kind switch
+    {
+        TargetKind.Allocation => catalog.AllocationUnits.GetValueOrDefault(e.Target),
+        _ => PriceCatalog.Usd,
+    };
+}

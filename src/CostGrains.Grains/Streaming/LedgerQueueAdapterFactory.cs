@@ -1,0 +1,62 @@
+using CostGrains.Ledger;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Options;
+using Orleans.Configuration;
+using Orleans.Providers.Streams.Common;
+using Orleans.Streams;
+
+namespace CostGrains.Streaming;
+
+/// <summary>
+/// The persistent stream provider whose queues are the ledger partitions. It is read-only: usage
+/// enters through the ledger (ingest commits, then the receivers read), never through the stream.
+/// </summary>
+public sealed class LedgerQueueAdapterFactory : IQueueAdapterFactory, IQueueAdapter
+{
+    private readonly ILedger _ledger;
+    private readonly LedgerStreamOptions _options;
+    private readonly ILoggerFactory _loggerFactory;
+    private readonly LedgerQueueMapper _mapper;
+    private readonly SimpleQueueAdapterCache _cache;
+
+    public LedgerQueueAdapterFactory(
+        string name, ILedger ledger, LedgerStreamOptions options, SimpleQueueCacheOptions cacheOptions, ILoggerFactory loggerFactory)
+    {
+        Name = name;
+        _ledger = ledger;
+        _options = options;
+        _loggerFactory = loggerFactory;
+        _mapper = new LedgerQueueMapper(name, ledger.Partitions);
+        _cache = new SimpleQueueAdapterCache(cacheOptions, name, loggerFactory);
+    }
+
+    public string Name { get; }
+
+    public bool IsRewindable => false;
+
+    public StreamProviderDirection Direction => StreamProviderDirection.ReadOnly;
+
+    public static LedgerQueueAdapterFactory Create(IServiceProvider services, string name) => new(
+        name,
+        services.GetRequiredService<ILedger>(),
+        services.GetRequiredService<IOptions<LedgerStreamOptions>>().Value,
+        services.GetRequiredService<IOptionsMonitor<SimpleQueueCacheOptions>>().Get(name),
+        services.GetRequiredService<ILoggerFactory>());
+
+    public Task<IQueueAdapter> CreateAdapter() => Task.FromResult<IQueueAdapter>(this);
+
+    public IQueueAdapterCache GetQueueAdapterCache() => _cache;
+
+    public IStreamQueueMapper GetStreamQueueMapper() => _mapper;
+
+    public Task<IStreamFailureHandler> GetDeliveryFailureHandler(QueueId queueId) =>
+        Task.FromResult<IStreamFailureHandler>(new NoOpStreamDeliveryFailureHandler(false));
+
+    public Task QueueMessageBatchAsync<T>(
+        StreamId streamId, IEnumerable<T> events, StreamSequenceToken? token, Dictionary<string, object>? requestContext) =>
+        throw new NotSupportedException("Usage enters through the ledger; the ledger stream is read-only.");
+
+    public IQueueAdapterReceiver CreateReceiver(QueueId queueId) => new LedgerQueueReceiver(
+        _ledger, LedgerQueueMapper.PartitionOf(queueId), _options, _loggerFactory.CreateLogger<LedgerQueueReceiver>());
+}

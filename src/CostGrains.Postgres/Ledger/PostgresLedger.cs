@@ -1,0 +1,343 @@
+using System.Globalization;
+using System.Threading.Channels;
+using CostGrains.Ledger;
+using Microsoft.Extensions.Logging;
+using Npgsql;
+using NpgsqlTypes;
+
+namespace CostGrains.Postgres.Ledger;
+
+/// <summary>
+/// The ledger in PostgreSQL. Appends that arrive together are committed together (group commit):
+/// one transaction takes the counter rows of the partitions it touches in partition order, numbers
+/// the new rows from them, inserts with <c>ON CONFLICT DO NOTHING</c> and notifies the other nodes —
+/// one round trip and one commit for many HTTP batches.
+/// </summary>
+public sealed class PostgresLedger : ILedger, IAsyncDisposable
+{
+    private const string InsertSql = """
+        WITH n AS (
+            SELECT p, count(*)::bigint AS n FROM unnest($3::integer[]) AS p GROUP BY p),
+        bump AS (
+            UPDATE cg_partition c SET last_seq = c.last_seq + n.n FROM n
+             WHERE c.partition = n.p
+            RETURNING c.partition, c.last_seq - n.n AS base),
+        ev AS (
+            SELECT * FROM unnest($1::text[], $2::text[], $3::integer[], $4::smallint[], $5::text[],
+                                 $6::timestamptz[], $7::timestamptz[], $8::text[], $9::numeric[], $10::numeric[],
+                                 $11::numeric[], $12::text[], $13::text[], $14::text[], $15::text[])
+                   WITH ORDINALITY AS e(org, id, partition, kind, target, time, end_time, sku, quantity, price,
+                                        amount, unit, category, resource, dimensions, ord)),
+        ins AS (
+            INSERT INTO cg_event (org, id, partition, seq, kind, target, time, end_time, sku, quantity, price,
+                                  amount, unit, category, resource, dimensions)
+            SELECT ev.org, ev.id, ev.partition,
+                   bump.base + row_number() OVER (PARTITION BY ev.partition ORDER BY ev.ord),
+                   ev.kind, ev.target, ev.time, ev.end_time, ev.sku, ev.quantity, ev.price, ev.amount, ev.unit,
+                   ev.category, ev.resource, ev.dimensions::jsonb
+              FROM ev JOIN bump ON bump.partition = ev.partition
+             ORDER BY ev.ord
+            ON CONFLICT (org, id) DO NOTHING
+            RETURNING org, id, kind, target, unit),
+        targets AS (
+            INSERT INTO cg_target (org, kind, key, unit)
+            SELECT DISTINCT ON (org, kind, target) org, kind, target, unit FROM ins
+            ON CONFLICT DO NOTHING)
+        SELECT org, id FROM ins
+        """;
+
+    private const string RecordColumns = "seq, id, time, amount, category, sku, quantity, resource";
+
+    private readonly NpgsqlDataSource _db;
+    private readonly PostgresLedgerOptions _options;
+    private readonly ILogger<PostgresLedger> _logger;
+    private readonly Channel<PendingAppend> _pending = Channel.CreateUnbounded<PendingAppend>();
+    private readonly Task[] _writers;
+
+    public PostgresLedger(NpgsqlDataSource db, PostgresLedgerOptions options, ILogger<PostgresLedger> logger)
+    {
+        _db = db;
+        _options = options;
+        _logger = logger;
+        Partitions = options.Partitions;
+        Signal = new LedgerSignal(options.Partitions);
+        _writers = Enumerable.Range(0, Math.Max(1, options.Writers)).Select(_ => Task.Run(WriteLoop)).ToArray();
+    }
+
+    public int Partitions { get; }
+
+    public LedgerSignal Signal { get; }
+
+    /// <summary>Creates the partition counters on first use and refuses a changed partition count.</summary>
+    public async Task InitializeAsync(CancellationToken cancellationToken)
+    {
+        await using var batch = _db.CreateBatch();
+        batch.BatchCommands.Add(new NpgsqlBatchCommand(
+            "INSERT INTO cg_setting (key, value) VALUES ('partitions', $1) ON CONFLICT DO NOTHING")
+        { Parameters = { new() { Value = Partitions.ToString(CultureInfo.InvariantCulture) } } });
+        batch.BatchCommands.Add(new NpgsqlBatchCommand(
+            "INSERT INTO cg_partition (partition) SELECT generate_series(0, $1 - 1) ON CONFLICT DO NOTHING")
+        { Parameters = { new() { Value = Partitions } } });
+        await batch.ExecuteNonQueryAsync(cancellationToken);
+        await using var check = _db.CreateCommand("SELECT value FROM cg_setting WHERE key = 'partitions'");
+        var stored = (string?)await check.ExecuteScalarAsync(cancellationToken);
+        if (stored != Partitions.ToString(CultureInfo.InvariantCulture))
+        {
+            throw new InvalidOperationException(
+                $"The ledger was created with {stored} partitions; this node is configured for {Partitions}. The partition count cannot change.");
+        }
+    }
+
+    public async Task<AppendResult> AppendAsync(IReadOnlyList<LedgerEvent> events, CancellationToken cancellationToken)
+    {
+        if (events.Count == 0)
+        {
+            return new AppendResult([]);
+        }
+
+        var pending = new PendingAppend(events);
+        await _pending.Writer.WriteAsync(pending, cancellationToken);
+        // The append goes on even if this caller stops waiting: it is idempotent, and a retry dedupes.
+        return await pending.Completion.Task.WaitAsync(cancellationToken);
+    }
+
+    public async Task<IReadOnlyList<LedgerRow>> ReadPartitionAsync(int partition, long afterSeq, int limit, CancellationToken cancellationToken)
+    {
+        await using var command = _db.CreateCommand(
+            $"SELECT kind, org, target, {RecordColumns} FROM cg_event WHERE partition = $1 AND seq > $2 ORDER BY seq LIMIT $3");
+        command.Parameters.Add(new() { Value = partition });
+        command.Parameters.Add(new() { Value = afterSeq });
+        command.Parameters.Add(new() { Value = limit });
+        await using var reader = await command.ExecuteReaderAsync(cancellationToken);
+        var rows = new List<LedgerRow>();
+        while (await reader.ReadAsync(cancellationToken))
+        {
+            var target = new TargetRef((TargetKind)reader.GetInt16(0), reader.GetString(1), reader.GetString(2));
+            rows.Add(new LedgerRow(target, ReadRecord(reader, 3)));
+        }
+
+        return rows;
+    }
+
+    public async Task<IReadOnlyList<UsageRecord>> ReadTargetAsync(TargetRef target, long afterSeq, int limit, CancellationToken cancellationToken)
+    {
+        await using var command = _db.CreateCommand(
+            $"SELECT {RecordColumns} FROM cg_event WHERE org = $1 AND kind = $2 AND target = $3 AND seq > $4 ORDER BY seq LIMIT $5");
+        command.Parameters.Add(new() { Value = target.Org });
+        command.Parameters.Add(new() { Value = (short)target.Kind });
+        command.Parameters.Add(new() { Value = target.Key });
+        command.Parameters.Add(new() { Value = afterSeq });
+        command.Parameters.Add(new() { Value = limit });
+        await using var reader = await command.ExecuteReaderAsync(cancellationToken);
+        var records = new List<UsageRecord>();
+        while (await reader.ReadAsync(cancellationToken))
+        {
+            records.Add(ReadRecord(reader, 0));
+        }
+
+        return records;
+    }
+
+    public async Task<long> ReadCheckpointAsync(int partition, CancellationToken cancellationToken)
+    {
+        await using var command = _db.CreateCommand("SELECT seq FROM cg_stream_checkpoint WHERE partition = $1");
+        command.Parameters.Add(new() { Value = partition });
+        return await command.ExecuteScalarAsync(cancellationToken) is long seq ? seq : 0;
+    }
+
+    public async Task WriteCheckpointAsync(int partition, long seq, CancellationToken cancellationToken)
+    {
+        await using var command = _db.CreateCommand("""
+            INSERT INTO cg_stream_checkpoint (partition, seq) VALUES ($1, $2)
+            ON CONFLICT (partition) DO UPDATE SET seq = GREATEST(cg_stream_checkpoint.seq, excluded.seq)
+            """);
+        command.Parameters.Add(new() { Value = partition });
+        command.Parameters.Add(new() { Value = seq });
+        await command.ExecuteNonQueryAsync(cancellationToken);
+    }
+
+    public async Task<IReadOnlyList<TargetSum>> SumByTargetAsync(string org, CancellationToken cancellationToken)
+    {
+        await using var command = _db.CreateCommand(
+            "SELECT kind, target, sum(amount), count(*), max(seq) FROM cg_event WHERE org = $1 GROUP BY kind, target");
+        command.Parameters.Add(new() { Value = org });
+        await using var reader = await command.ExecuteReaderAsync(cancellationToken);
+        var sums = new List<TargetSum>();
+        while (await reader.ReadAsync(cancellationToken))
+        {
+            sums.Add(new TargetSum(
+                new TargetRef((TargetKind)reader.GetInt16(0), org, reader.GetString(1)),
+                reader.GetDecimal(2), reader.GetInt64(3), reader.GetInt64(4)));
+        }
+
+        return sums;
+    }
+
+    public async Task<TargetEntry?> GetTargetAsync(TargetRef target, CancellationToken cancellationToken)
+    {
+        await using var command = _db.CreateCommand("SELECT unit, first_seen FROM cg_target WHERE org = $1 AND kind = $2 AND key = $3");
+        command.Parameters.Add(new() { Value = target.Org });
+        command.Parameters.Add(new() { Value = (short)target.Kind });
+        command.Parameters.Add(new() { Value = target.Key });
+        await using var reader = await command.ExecuteReaderAsync(cancellationToken);
+        return await reader.ReadAsync(cancellationToken)
+            ? new TargetEntry(target, reader.GetString(0), reader.GetFieldValue<DateTimeOffset>(1))
+            : null;
+    }
+
+    public async Task<IReadOnlyList<TargetEntry>> ListTargetsAsync(string org, TargetKind kind, CancellationToken cancellationToken)
+    {
+        await using var command = _db.CreateCommand(
+            "SELECT key, unit, first_seen FROM cg_target WHERE org = $1 AND kind = $2 ORDER BY key");
+        command.Parameters.Add(new() { Value = org });
+        command.Parameters.Add(new() { Value = (short)kind });
+        await using var reader = await command.ExecuteReaderAsync(cancellationToken);
+        var entries = new List<TargetEntry>();
+        while (await reader.ReadAsync(cancellationToken))
+        {
+            entries.Add(new TargetEntry(new TargetRef(kind, org, reader.GetString(0)), reader.GetString(1), reader.GetFieldValue<DateTimeOffset>(2)));
+        }
+
+        return entries;
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        _pending.Writer.TryComplete();
+        await Task.WhenAll(_writers);
+    }
+
+    private static UsageRecord ReadRecord(NpgsqlDataReader r, int o) => new(
+        r.GetInt64(o), r.GetString(o + 1), r.GetFieldValue<DateTimeOffset>(o + 2), r.GetDecimal(o + 3), r.GetString(o + 4),
+        r.IsDBNull(o + 5) ? null : r.GetString(o + 5),
+        r.IsDBNull(o + 6) ? null : r.GetDecimal(o + 6),
+        r.IsDBNull(o + 7) ? null : r.GetString(o + 7));
+
+    private async Task WriteLoop()
+    {
+        var reader = _pending.Reader;
+        var group = new List<PendingAppend>();
+        while (await reader.WaitToReadAsync())
+        {
+            group.Clear();
+            var events = 0;
+            while (events < _options.MaxEventsPerTransaction && reader.TryRead(out var next))
+            {
+                group.Add(next);
+                events += next.Events.Count;
+            }
+
+            if (group.Count == 0)
+            {
+                continue;
+            }
+
+            try
+            {
+                await WriteGroup(group);
+            }
+            catch (Exception ex)
+            {
+                _logger.LogWarning(ex, "Appending {Count} events to the ledger failed", events);
+                foreach (var pending in group)
+                {
+                    pending.Completion.TrySetException(ex);
+                }
+            }
+        }
+    }
+
+    private async Task WriteGroup(List<PendingAppend> group)
+    {
+        // Within the group the first occurrence of an (org, id) is the one offered to the ledger.
+        var offered = new Dictionary<(string, string), (int Group, int Index)>();
+        var rows = new List<LedgerEvent>();
+        for (var g = 0; g < group.Count; g++)
+        {
+            var events = group[g].Events;
+            for (var i = 0; i < events.Count; i++)
+            {
+                if (offered.TryAdd((events[i].Org, events[i].Id), (g, i)))
+                {
+                    rows.Add(events[i]);
+                }
+            }
+        }
+
+        var partitions = rows.Select(r => r.Partition).Distinct().Order().ToArray();
+        await using var connection = await _db.OpenConnectionAsync();
+        await using var tx = await connection.BeginTransactionAsync();
+        await using var batch = new NpgsqlBatch(connection, tx);
+        // Lock the counters in partition order first: concurrent appenders never deadlock, and a
+        // partition's rows commit in the order their numbers were taken.
+        batch.BatchCommands.Add(new NpgsqlBatchCommand(
+            "SELECT partition FROM cg_partition WHERE partition = ANY($1) ORDER BY partition FOR UPDATE")
+        { Parameters = { new() { Value = partitions } } });
+        batch.BatchCommands.Add(InsertCommand(rows));
+        batch.BatchCommands.Add(new NpgsqlBatchCommand("SELECT pg_notify($1, $2)")
+        {
+            Parameters =
+            {
+                new() { Value = _options.NotifyChannel },
+                new() { Value = string.Join(',', partitions) },
+            },
+        });
+
+        var inserted = new HashSet<(string, string)>();
+        await using (var reader = await batch.ExecuteReaderAsync())
+        {
+            await reader.NextResultAsync();
+            while (await reader.ReadAsync())
+            {
+                inserted.Add((reader.GetString(0), reader.GetString(1)));
+            }
+        }
+
+        await tx.CommitAsync();
+        Signal.Raise(partitions);
+
+        for (var g = 0; g < group.Count; g++)
+        {
+            var events = group[g].Events;
+            var result = new bool[events.Count];
+            for (var i = 0; i < events.Count; i++)
+            {
+                var key = (events[i].Org, events[i].Id);
+                result[i] = inserted.Contains(key) && offered[key] == (g, i);
+            }
+
+            group[g].Completion.TrySetResult(new AppendResult(result));
+        }
+    }
+
+    private static NpgsqlBatchCommand InsertCommand(List<LedgerEvent> rows)
+    {
+        var command = new NpgsqlBatchCommand(InsertSql);
+        void Add<T>(Func<LedgerEvent, T> column, NpgsqlDbType type) =>
+            command.Parameters.Add(new NpgsqlParameter { Value = rows.Select(column).ToArray(), NpgsqlDbType = NpgsqlDbType.Array | type });
+
+        Add(r => r.Org, NpgsqlDbType.Text);
+        Add(r => r.Id, NpgsqlDbType.Text);
+        Add(r => r.Partition, NpgsqlDbType.Integer);
+        Add(r => (short)r.Kind, NpgsqlDbType.Smallint);
+        Add(r => r.Target, NpgsqlDbType.Text);
+        Add(r => r.Time.UtcDateTime, NpgsqlDbType.TimestampTz);
+        Add(r => r.End?.UtcDateTime, NpgsqlDbType.TimestampTz);
+        Add(r => r.Sku, NpgsqlDbType.Text);
+        Add(r => r.Quantity, NpgsqlDbType.Numeric);
+        Add(r => r.Price, NpgsqlDbType.Numeric);
+        Add(r => r.Amount, NpgsqlDbType.Numeric);
+        Add(r => r.Unit, NpgsqlDbType.Text);
+        Add(r => r.Category, NpgsqlDbType.Text);
+        Add(r => r.Resource, NpgsqlDbType.Text);
+        Add(r => r.DimensionsJson, NpgsqlDbType.Text);
+        return command;
+    }
+
+    private sealed class PendingAppend(IReadOnlyList<LedgerEvent> events)
+    {
+        public IReadOnlyList<LedgerEvent> Events { get; } = events;
+
+        public TaskCompletionSource<AppendResult> Completion { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
+    }
+}

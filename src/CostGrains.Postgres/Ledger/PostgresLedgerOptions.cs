@@ -1,0 +1,20 @@
+namespace CostGrains.Postgres.Ledger;
+
+/// <summary>How the PostgreSQL ledger groups appends into transactions.</summary>
+public sealed class PostgresLedgerOptions
+{
+    /// <summary>Number of ledger partitions (stream queues); fixed for the life of a database. Default 16.</summary>
+    public int Partitions { get; set; } = CostGrains.Ledger.LedgerPartitioning.DefaultPartitions;
+
+    /// <summary>
+    /// Concurrent appends waiting together are committed in one transaction up to this many
+    /// events (group commit). Default 20,000.
+    /// </summary>
+    public int MaxEventsPerTransaction { get; set; } = 20_000;
+
+    /// <summary>Transactions in flight at once per node. Default 3.</summary>
+    public int Writers { get; set; } = 3;
+
+    /// <summary>The LISTEN/NOTIFY channel that wakes stream receivers on every node.</summary>
+    public string NotifyChannel { get; set; } = "cg_ledger";
+}
