@@ -1,4 +1,5 @@
 using CostGrains.Ledger;
+using Orleans.Runtime;
 using Orleans.Streams;
 
 namespace CostGrains.Streaming;
@@ -7,7 +8,7 @@ namespace CostGrains.Streaming;
 /// One stream queue per ledger partition; a stream maps to the partition its aggregate's events
 /// are written to (<see cref="LedgerPartitioning"/>), so a queue delivers exactly its partition.
 /// </summary>
-public sealed class LedgerQueueMapper : IStreamQueueMapper
+public sealed class LedgerQueueMapper : IConsistentRingStreamQueueMapper
 {
     private readonly QueueId[] _queues;
 
@@ -23,6 +24,9 @@ public sealed class LedgerQueueMapper : IStreamQueueMapper
     }
 
     public IEnumerable<QueueId> GetAllQueues() => _queues;
+
+    public IEnumerable<QueueId> GetQueuesForRange(IRingRange range) =>
+        _queues.Where(q => range.InRange(q.GetUniformHashCode()));
 
     public QueueId GetQueueForStream(StreamId streamId)
     {

@@ -16,7 +16,7 @@ public static class PostgresSiloExtensions
     /// cluster membership and reminders. Run <see cref="MigrateAsync"/> before the silo starts.
     /// </summary>
     public static ISiloBuilder AddCostGrainsPostgres(
-        this ISiloBuilder silo, string connectionString, Action<PostgresLedgerOptions>? configure = null)
+        this ISiloBuilder silo, string connectionString, Action<PostgresLedgerOptions>? configure = null, bool clustering = true)
     {
         var options = new PostgresLedgerOptions();
         configure?.Invoke(options);
@@ -27,11 +27,15 @@ public static class PostgresSiloExtensions
         silo.Services.AddSingleton<ILedger>(sp => sp.GetRequiredService<PostgresLedger>());
         silo.Services.AddHostedService<LedgerNotificationListener>();
 
-        silo.UseAdoNetClustering(o =>
+        if (clustering)
         {
-            o.Invariant = Invariant;
-            o.ConnectionString = connectionString;
-        });
+            silo.UseAdoNetClustering(o =>
+            {
+                o.Invariant = Invariant;
+                o.ConnectionString = connectionString;
+            });
+        }
+
         silo.AddAdoNetGrainStorage(GrainStorage.Name, o =>
         {
             o.Invariant = Invariant;
