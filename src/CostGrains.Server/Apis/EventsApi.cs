@@ -4,6 +4,7 @@ using CostGrains.Ingest;
 using CostGrains.Ledger;
 using CostGrains.Server.Auth;
 using Microsoft.AspNetCore.Http.HttpResults;
+using Microsoft.OpenApi;
 
 namespace CostGrains.Server.Apis;
 
@@ -26,7 +27,21 @@ public static class EventsApi
             .RequireAuthorization(Principals.CanIngest)
             .WithTags("Ingest")
             .WithSummary("Send a batch of usage events (JSON array or NDJSON).")
-            .Accepts<JsonElement>("application/json", "application/x-ndjson")
+            .AddOpenApiOperationTransformer((operation, _, _) =>
+            {
+                // The handler reads the body itself (both media types, size limits), so describe it here.
+                operation.RequestBody = new OpenApiRequestBody
+                {
+                    Required = true,
+                    Description = $"Up to {MaxEvents:N0} events and {MaxBytes:N0} bytes: a JSON array, or one JSON event per line.",
+                    Content = new Dictionary<string, OpenApiMediaType>
+                    {
+                        ["application/json"] = new(),
+                        ["application/x-ndjson"] = new(),
+                    },
+                };
+                return Task.CompletedTask;
+            })
             .Produces<IngestResponse>(StatusCodes.Status202Accepted)
             .ProducesProblem(StatusCodes.Status400BadRequest)
             .ProducesProblem(StatusCodes.Status413PayloadTooLarge)
