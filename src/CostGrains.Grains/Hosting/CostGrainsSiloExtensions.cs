@@ -2,7 +2,6 @@ using CostGrains.Aggregates;
 using CostGrains.Streaming;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
-using Orleans.Configuration;
 using Orleans.Streams;
 
 namespace CostGrains.Hosting;
@@ -31,7 +30,6 @@ public static class CostGrainsSiloExtensions
                 o.BatchContainerBatchSize = streamOptions.DeliveryBatchSize;
                 o.GetQueueMsgsTimerPeriod = streamOptions.PullPeriod;
             }));
-            stream.Configure<SimpleQueueCacheOptions>(cache => cache.Configure(o => o.CacheSize = 16_384));
         });
 
         return silo;

@@ -3,17 +3,22 @@ using Orleans.Streams;
 
 namespace CostGrains.Streaming;
 
-/// <summary>Consecutive ledger rows of one partition that belong to the same aggregate.</summary>
+/// <summary>
+/// The rows of one aggregate from one page read of its ledger partition, in sequence order.
+/// The last container of a page carries the page's end, so the receiver can record that the
+/// whole page was delivered once that container leaves the cache.
+/// </summary>
 [GenerateSerializer]
-public sealed class LedgerBatchContainer(StreamId streamId, UsageRecord[] records) : IBatchContainer
+public sealed class LedgerBatchContainer(StreamId streamId, UsageRecord[] records, long pageEnd = 0) : IBatchContainer
 {
     [Id(0)] public StreamId StreamId { get; } = streamId;
 
     [Id(1)] public UsageRecord[] Records { get; } = records;
 
-    public StreamSequenceToken SequenceToken => new EventSequenceTokenV2(Records[0].Seq);
+    /// <summary>The last sequence number of the page when this is the page's last container, else 0.</summary>
+    [Id(2)] public long PageEnd { get; } = pageEnd;
 
-    public long LastSeq => Records[^1].Seq;
+    public StreamSequenceToken SequenceToken => new EventSequenceTokenV2(Records[0].Seq);
 
     public IEnumerable<Tuple<T, StreamSequenceToken>> GetEvents<T>() =>
         Records.OfType<T>().Select((e, i) => Tuple.Create(e, (StreamSequenceToken)new EventSequenceTokenV2(Records[i].Seq)));

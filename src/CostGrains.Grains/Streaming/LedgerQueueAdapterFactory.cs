@@ -2,7 +2,6 @@ using CostGrains.Ledger;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
-using Orleans.Configuration;
 using Orleans.Providers.Streams.Common;
 using Orleans.Streams;
 
@@ -18,17 +17,17 @@ public sealed class LedgerQueueAdapterFactory : IQueueAdapterFactory, IQueueAdap
     private readonly LedgerStreamOptions _options;
     private readonly ILoggerFactory _loggerFactory;
     private readonly LedgerQueueMapper _mapper;
-    private readonly SimpleQueueAdapterCache _cache;
+    private readonly LedgerQueueAdapterCache _cache;
 
     public LedgerQueueAdapterFactory(
-        string name, ILedger ledger, LedgerStreamOptions options, SimpleQueueCacheOptions cacheOptions, ILoggerFactory loggerFactory)
+        string name, ILedger ledger, LedgerStreamOptions options, ILoggerFactory loggerFactory)
     {
         Name = name;
         _ledger = ledger;
         _options = options;
         _loggerFactory = loggerFactory;
         _mapper = new LedgerQueueMapper(name, ledger.Partitions);
-        _cache = new SimpleQueueAdapterCache(cacheOptions, name, loggerFactory);
+        _cache = new LedgerQueueAdapterCache(options.CacheSize);
     }
 
     public string Name { get; }
@@ -41,7 +40,6 @@ public sealed class LedgerQueueAdapterFactory : IQueueAdapterFactory, IQueueAdap
         name,
         services.GetRequiredService<ILedger>(),
         services.GetRequiredService<IOptions<LedgerStreamOptions>>().Value,
-        services.GetRequiredService<IOptionsMonitor<SimpleQueueCacheOptions>>().Get(name),
         services.GetRequiredService<ILoggerFactory>());
 
     public Task<IQueueAdapter> CreateAdapter() => Task.FromResult<IQueueAdapter>(this);

@@ -80,9 +80,11 @@ internal sealed class LedgerQueueReceiver(
 
     public Task MessagesDeliveredAsync(IList<IBatchContainer> messages)
     {
+        // The cache purges in the order it was filled: once a page's last container is gone, every
+        // row of that page (and of all earlier pages) has been delivered.
         foreach (var message in messages)
         {
-            _delivered = Math.Max(_delivered, ((LedgerBatchContainer)message).LastSeq);
+            _delivered = Math.Max(_delivered, ((LedgerBatchContainer)message).PageEnd);
         }
 
         return Task.CompletedTask;
@@ -110,27 +112,30 @@ internal sealed class LedgerQueueReceiver(
         }
     }
 
-    // Consecutive rows of one aggregate travel in one container: fewer cache entries, same order.
+    // All rows of one aggregate in the page travel in one container: far fewer cache entries and
+    // grain calls than one per row. Containers are ordered by their first row, so tokens still rise
+    // through the cache; per aggregate, rows stay in sequence order, which is all a grain needs.
     private static List<IBatchContainer> Group(IReadOnlyList<LedgerRow> rows)
     {
-        var containers = new List<IBatchContainer>();
-        var start = 0;
-        for (var i = 1; i <= rows.Count; i++)
+        var byTarget = new Dictionary<TargetRef, List<UsageRecord>>();
+        var order = new List<TargetRef>();
+        foreach (var row in rows)
         {
-            if (i < rows.Count && rows[i].Target == rows[start].Target)
+            if (!byTarget.TryGetValue(row.Target, out var records))
             {
-                continue;
+                byTarget[row.Target] = records = [];
+                order.Add(row.Target);
             }
 
-            var records = new UsageRecord[i - start];
-            for (var j = start; j < i; j++)
-            {
-                records[j - start] = rows[j].Record;
-            }
+            records.Add(row.Record);
+        }
 
-            var target = rows[start].Target;
-            containers.Add(new LedgerBatchContainer(StreamId.Create(target.StreamNamespace, target.GrainKey), records));
-            start = i;
+        var containers = new List<IBatchContainer>(order.Count);
+        for (var i = 0; i < order.Count; i++)
+        {
+            var target = order[i];
+            var pageEnd = i == order.Count - 1 ? rows[^1].Record.Seq : 0;
+            containers.Add(new LedgerBatchContainer(StreamId.Create(target.StreamNamespace, target.GrainKey), byTarget[target].ToArray(), pageEnd));
         }
 
         return containers;

@@ -18,6 +18,9 @@ public sealed class LedgerStreamOptions
     /// <summary>How often the pulling agent asks its receiver for rows. Default 10 ms.</summary>
     public TimeSpan PullPeriod { get; set; } = TimeSpan.FromMilliseconds(10);
 
-    /// <summary>Events handed to a grain in one delivery. Default 500.</summary>
+    /// <summary>Containers each partition's cache holds before the receiver stops reading ahead. Default 8,192.</summary>
+    public int CacheSize { get; set; } = 8_192;
+
+    /// <summary>Containers handed to a grain in one delivery. Default 500.</summary>
     public int DeliveryBatchSize { get; set; } = 500;
 }

@@ -6,7 +6,8 @@ namespace CostGrains.Server.Apis;
 
 public sealed record ReconciliationMismatch(string Kind, string Key, decimal LedgerTotal, long LedgerEvents, decimal GrainTotal, long GrainEvents);
 
-public sealed record ReconciliationResponse(bool Consistent, int Aggregates, decimal LedgerTotal, IReadOnlyList<ReconciliationMismatch> Mismatches);
+public sealed record ReconciliationResponse(
+    bool Consistent, int Aggregates, decimal LedgerTotal, long LedgerEvents, IReadOnlyList<ReconciliationMismatch> Mismatches);
 
 /// <summary>
 /// Proves "totals are a fold of the ledger": every aggregate's in-memory totals against the
@@ -36,6 +37,7 @@ public static class ReconciliationApi
                 p.First.Target.Kind.ToString().ToLowerInvariant(), p.First.Target.Key,
                 p.First.Total, p.First.EventCount, p.Second.Total, p.Second.EventCount))
             .ToList();
-        return TypedResults.Ok(new ReconciliationResponse(mismatches.Count == 0, sums.Count, sums.Sum(s => s.Total), mismatches));
+        return TypedResults.Ok(new ReconciliationResponse(
+            mismatches.Count == 0, sums.Count, sums.Sum(s => s.Total), sums.Sum(s => s.EventCount), mismatches));
     }
 }

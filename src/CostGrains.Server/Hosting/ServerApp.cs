@@ -66,7 +66,7 @@ public static class ServerApp
                 o.ClusterId = config["Orleans:ClusterId"] ?? "costgrains";
                 o.ServiceId = config["Orleans:ServiceId"] ?? "costgrains";
             });
-            if (IPAddress.TryParse(config["Orleans:Endpoints:AdvertisedIPAddress"], out var advertised))
+            if (AdvertisedAddress(config["Orleans:Endpoints:AdvertisedIPAddress"]) is { } advertised)
             {
                 silo.ConfigureEndpoints(advertised, siloPort, gatewayPort, listenOnAnyHostAddress: true);
             }
@@ -84,6 +84,20 @@ public static class ServerApp
         });
         builder.Services.AddHealthChecks().AddNpgSql(connectionString);
         return StorageMode.Postgres;
+    }
+
+    /// <summary>An IP address, or a host name (such as a container's) resolved to its IPv4 address.</summary>
+    private static IPAddress? AdvertisedAddress(string? value)
+    {
+        if (string.IsNullOrWhiteSpace(value))
+        {
+            return null;
+        }
+
+        return IPAddress.TryParse(value, out var ip)
+            ? ip
+            : Dns.GetHostAddresses(value).FirstOrDefault(a => a.AddressFamily == AddressFamily.InterNetwork)
+              ?? throw new InvalidOperationException($"Orleans:Endpoints:AdvertisedIPAddress '{value}' does not resolve to an IPv4 address.");
     }
 
     private static void AddApiServices(this WebApplicationBuilder builder)
