@@ -8,6 +8,10 @@ public interface IUsageAggregateGrain : IGrainWithStringKey
     [Alias("GetSnapshot")]
     Task<AggregateSnapshot> GetSnapshot();
 
+    /// <summary>Applies any ledger rows after the watermark that the stream has not delivered.</summary>
+    [Alias("Resync")]
+    Task Resync();
+
     /// <summary>Writes the in-memory state (totals + watermark) to storage now.</summary>
     [Alias("Checkpoint")]
     Task Checkpoint();

@@ -7,9 +7,11 @@ using CostGrains.Benchmarks;
 using CostGrains.Testing;
 
 // CostGrains benchmark: measures, prints numbers, asserts nothing about time.
-//   dotnet run -c Release --project tests/CostGrains.Benchmarks [-- --quick]
+//   dotnet run -c Release --project tests/CostGrains.Benchmarks [-- --quick] [--only ceiling,ledger,ingest,visible,memory]
 // Uses COSTGRAINS_TEST_POSTGRES when set, else a throwaway PostgreSQL from the installed binaries.
 var quick = args.Contains("--quick");
+var only = args.SkipWhile(a => a != "--only").Skip(1).FirstOrDefault()?.Split(',') ?? ["ceiling", "ledger", "ingest", "visible", "memory"];
+bool Run(string phase) => only.Contains(phase);
 var scale = quick ? 10 : 1;
 Console.WriteLine($"CostGrains benchmark — {Environment.ProcessorCount} cores, server GC {GCSettings.IsServerGC}, {(quick ? "quick" : "full")} run");
 
@@ -17,29 +19,40 @@ await using var pg = await PostgresServer.StartAsync();
 
 // 1. The raw PostgreSQL ceiling for the same rows: binary COPY, 4 connections, 1,000 rows per transaction.
 var ceilingRows = 400_000 / scale;
-var ceiling = await RawInsertCeiling.MeasureAsync(await pg.CreateDatabaseAsync("bench_raw"), ceilingRows, connections: 4, rowsPerTransaction: 1_000);
+var ceiling = !Run("ceiling") ? double.NaN : await RawInsertCeiling.MeasureAsync(await pg.CreateDatabaseAsync("bench_raw"), ceilingRows, connections: 4, rowsPerTransaction: 1_000);
 Console.WriteLine($"[ceiling] PostgreSQL binary COPY into the ledger table: {ceiling:N0} rows/s");
 
 // 2. The ledger alone: the same rows through PostgresLedger (group commit, seq assignment, dedupe).
-var ledgerRate = await LedgerAppend.MeasureAsync(await pg.CreateDatabaseAsync("bench_ledger"), 400_000 / scale, appenders: 8, batch: 1_000);
+var ledgerRate = !Run("ledger") ? double.NaN : await LedgerAppend.MeasureAsync(await pg.CreateDatabaseAsync("bench_ledger"), 400_000 / scale, appenders: 8, batch: 1_000);
 Console.WriteLine($"[ledger]  PostgresLedger.AppendAsync, 8 appenders: {ledgerRate:N0} events/s ({ledgerRate / ceiling:P0} of the ceiling)");
 
 // 3. Sustained ingest through HTTP with durable acks, 8 agents, 1,000-event batches.
 await using var node = await BenchNode.StartAsync(await pg.CreateDatabaseAsync("bench_ingest"));
 var key = await node.CreateOrgAsync("bench");
-var load = await LoadGenerator.RunAsync(
+var load = !Run("ingest") ? null : await LoadGenerator.RunAsync(
     new LoadOptions(node.BaseAddress, key, null, Agents: 8, Events: 600_000 / scale, Batch: 1_000, Projects: 2_000, Sku: null, RunId: "sustained"),
     CancellationToken.None);
-Console.WriteLine($"[ingest]  {load}");
-Console.WriteLine($"[ingest]  ratio to the PostgreSQL ceiling: {load.EventsPerSecond / ceiling:P0}");
-await node.WaitConsistentAsync("bench", TimeSpan.FromMinutes(5));
+if (load is not null)
+{
+    Console.WriteLine($"[ingest]  {load}");
+    Console.WriteLine($"[ingest]  ratio to the PostgreSQL ceiling: {load.EventsPerSecond / ceiling:P0}");
+    var settle = Stopwatch.StartNew();
+    await node.WaitConsistentAsync("bench", TimeSpan.FromMinutes(5));
+    Console.WriteLine($"[ingest]  every aggregate equal to its ledger sum {settle.Elapsed.TotalMilliseconds:N0} ms after the last ack");
+}
 
 // 3. Ack → visible in the grain, at half the sustained rate.
-var visibility = await Visibility.MeasureAsync(node, key, targetEventsPerSecond: load.EventsPerSecond / 2, seconds: quick ? 5 : 20);
-Console.WriteLine($"[visible] at {visibility.Rate:N0} events/s background load: ack → visible in grain p50 {visibility.P50:N1} ms, p99 {visibility.P99:N1} ms ({visibility.Samples} probes)");
+if (Run("visible"))
+{
+    var visibility = await Visibility.MeasureAsync(node, key, targetEventsPerSecond: (load?.EventsPerSecond ?? 20_000) / 2, seconds: quick ? 5 : 20);
+    Console.WriteLine($"[visible] at {visibility.Rate:N0} events/s background load: ack → visible in grain p50 {visibility.P50:N1} ms, p99 {visibility.P99:N1} ms ({visibility.Samples} probes)");
+}
 
 // 4. Memory per active grain with 100,000 project grains.
+if (Run("memory"))
+{
 var grains = 100_000 / scale;
 var memory = await GrainMemory.MeasureAsync(node, await node.CreateOrgAsync("mem"), grains);
 Console.WriteLine($"[memory]  {grains:N0} active project grains: +{memory.BytesPerGrain / 1024.0:N2} KiB managed heap per grain ({memory.Activations:N0} activations)");
 Console.WriteLine($"[memory]  peak working set {Process.GetCurrentProcess().PeakWorkingSet64 / (1024.0 * 1024):N0} MiB (server + load generator in one process)");
+}

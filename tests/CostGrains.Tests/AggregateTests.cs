@@ -50,6 +50,23 @@ public sealed class AggregateTests
         Assert.Equal(DateTimeOffset.Parse("2026-05-03T00:00:00Z"), totals.LastEventAt);
     }
 
+    [Theory]
+    [InlineData(10, 10, true, false)]   // the chain continues from the watermark
+    [InlineData(10, 7, true, false)]    // the receiver's previous row was already included
+    [InlineData(10, 12, true, true)]    // row 12 was delivered by the receiver but never applied
+    [InlineData(10, 0, true, true)]     // receiver restarted while we were being fed: cannot rule out a gap
+    [InlineData(10, 0, false, false)]   // first delivery after activation: the activation replay covered it
+    public void A_gap_in_the_delivery_chain_is_detected(long watermark, long prevSeq, bool fedSinceActivation, bool missed)
+    {
+        var totals = new UsageTotals { Watermark = watermark };
+        var delivery = new UsageDelivery(prevSeq, [R(20, 1m), R(25, 1m)]);
+        Assert.Equal(missed, totals.MayHaveMissed(delivery, fedSinceActivation));
+    }
+
+    [Fact]
+    public void A_delivery_already_included_never_needs_a_replay() =>
+        Assert.False(new UsageTotals { Watermark = 30 }.MayHaveMissed(new UsageDelivery(28, [R(29, 1m)]), fedSinceActivation: true));
+
     [Fact]
     public void Queue_mapper_sends_each_stream_to_its_ledger_partition()
     {

@@ -1,10 +1,21 @@
 using CostGrains.Ledger;
 using Microsoft.Extensions.Logging;
+using CostGrains.Streaming;
 using Microsoft.Extensions.Options;
 using Orleans.Streams;
 using Orleans.Streams.Core;
 
 namespace CostGrains.Aggregates;
+
+/// <summary>What every aggregate grain needs from its silo.</summary>
+public sealed class AggregateServices(ILedger ledger, IOptions<AggregateOptions> options, ReplayThrottle throttle)
+{
+    public ILedger Ledger { get; } = ledger;
+
+    public IOptions<AggregateOptions> Options { get; } = options;
+
+    public ReplayThrottle Throttle { get; } = throttle;
+}
 
 /// <summary>
 /// The shared behaviour of project, allocation and workspace grains. On activation the grain reads
@@ -14,26 +25,26 @@ namespace CostGrains.Aggregates;
 /// <see cref="AggregateOptions.CheckpointInterval"/>, and on deactivation — a crash in between loses
 /// nothing because the ledger is replayed from the last written watermark.
 /// </summary>
-public abstract class AggregateGrain : Grain, IUsageAggregateGrain, IStreamSubscriptionObserver, IAsyncBatchObserver<UsageRecord>
+public abstract class AggregateGrain : Grain, IUsageAggregateGrain, IStreamSubscriptionObserver, IAsyncBatchObserver<UsageDelivery>
 {
     private readonly TargetKind _kind;
     private readonly IPersistentState<AggregateState> _state;
-    private readonly ILedger _ledger;
-    private readonly AggregateOptions _options;
+    private readonly AggregateServices _services;
     private readonly ILogger _logger;
     private TargetRef _target;
     private int _unsaved;
+    private long _deliveries;
     private IGrainTimer? _checkpointTimer;
 
-    protected AggregateGrain(
-        TargetKind kind, IPersistentState<AggregateState> state, ILedger ledger, IOptions<AggregateOptions> options, ILogger logger)
+    protected AggregateGrain(TargetKind kind, IPersistentState<AggregateState> state, AggregateServices services, ILogger logger)
     {
         _kind = kind;
         _state = state;
-        _ledger = ledger;
-        _options = options.Value;
+        _services = services;
         _logger = logger;
     }
+
+    private AggregateOptions Options => _services.Options.Value;
 
     protected UsageTotals Totals => _state.State.Totals;
 
@@ -42,27 +53,7 @@ public abstract class AggregateGrain : Grain, IUsageAggregateGrain, IStreamSubsc
     public override async Task OnActivateAsync(CancellationToken cancellationToken)
     {
         _target = TargetRef.FromGrainKey(_kind, this.GetPrimaryKeyString());
-        var replayed = 0;
-        while (true)
-        {
-            var page = await _ledger.ReadTargetAsync(_target, Totals.Watermark, _options.ReplayPageSize, cancellationToken);
-            foreach (var record in page)
-            {
-                Totals.Apply(record);
-            }
-
-            replayed += page.Count;
-            if (page.Count < _options.ReplayPageSize)
-            {
-                break;
-            }
-        }
-
-        if (replayed > 0)
-        {
-            _logger.LogDebug("{Target} replayed {Count} ledger rows up to seq {Watermark}", _target, replayed, Totals.Watermark);
-            MarkUnsaved(replayed);
-        }
+        await Replay(cancellationToken);
     }
 
     public override async Task OnDeactivateAsync(DeactivationReason reason, CancellationToken cancellationToken)
@@ -74,24 +65,36 @@ public abstract class AggregateGrain : Grain, IUsageAggregateGrain, IStreamSubsc
     }
 
     public Task OnSubscribed(IStreamSubscriptionHandleFactory handleFactory) =>
-        handleFactory.Create<UsageRecord>().ResumeAsync(this);
+        handleFactory.Create<UsageDelivery>().ResumeAsync(this);
 
-    public async Task OnNextAsync(IList<SequentialItem<UsageRecord>> items)
+    public async Task OnNextAsync(IList<SequentialItem<UsageDelivery>> items)
     {
         var applied = 0;
         foreach (var item in items)
         {
-            if (Totals.Apply(item.Item))
+            var delivery = item.Item;
+            if (NeedsReplay(delivery))
             {
-                applied++;
+                // A delivery before this one never arrived (or cannot be ruled out): catch up from the ledger.
+                applied += await Replay(CancellationToken.None);
             }
+
+            foreach (var record in delivery.Records)
+            {
+                if (Totals.Apply(record))
+                {
+                    applied++;
+                }
+            }
+
+            _deliveries++;
         }
 
         if (applied > 0)
         {
             OnApplied();
             MarkUnsaved(applied);
-            if (_unsaved >= _options.CheckpointEvents)
+            if (_unsaved >= Options.CheckpointEvents)
             {
                 await TryCheckpoint();
             }
@@ -107,6 +110,21 @@ public abstract class AggregateGrain : Grain, IUsageAggregateGrain, IStreamSubsc
     }
 
     public Task<AggregateSnapshot> GetSnapshot() => Task.FromResult(CreateSnapshot());
+
+    public async Task Resync()
+    {
+        if (await Replay(CancellationToken.None) > 0)
+        {
+            OnApplied();
+        }
+    }
+
+    /// <summary>
+    /// Whether rows before this delivery may be missing: the receiver delivered a row after our
+    /// watermark that we never got, or it does not know (it restarted) while we were already being
+    /// fed — right after activation the replay has covered everything up to now.
+    /// </summary>
+    private bool NeedsReplay(UsageDelivery delivery) => Totals.MayHaveMissed(delivery, fedSinceActivation: _deliveries > 0);
 
     public async Task Checkpoint()
     {
@@ -124,6 +142,45 @@ public abstract class AggregateGrain : Grain, IUsageAggregateGrain, IStreamSubsc
         Totals.Total, new Dictionary<string, decimal>(Totals.ByCategory), Totals.EventCount, Totals.Watermark,
         Totals.FirstEventAt, Totals.LastEventAt, BurnPerHour: 0m, Name: _target.Key, Archived: false, InstanceCount: 0);
 
+    /// <summary>Applies the ledger rows after the watermark; returns how many changed the totals.</summary>
+    private async Task<int> Replay(CancellationToken cancellationToken)
+    {
+        var gate = _services.Throttle.Gate;
+        await gate.WaitAsync(cancellationToken);
+        var replayed = 0;
+        try
+        {
+            while (true)
+            {
+                var page = await _services.Ledger.ReadTargetAsync(_target, Totals.Watermark, Options.ReplayPageSize, cancellationToken);
+                foreach (var record in page)
+                {
+                    if (Totals.Apply(record))
+                    {
+                        replayed++;
+                    }
+                }
+
+                if (page.Count < Options.ReplayPageSize)
+                {
+                    break;
+                }
+            }
+        }
+        finally
+        {
+            gate.Release();
+        }
+
+        if (replayed > 0)
+        {
+            _logger.LogDebug("{Target} replayed {Count} ledger rows up to seq {Watermark}", _target, replayed, Totals.Watermark);
+            MarkUnsaved(replayed);
+        }
+
+        return replayed;
+    }
+
     private void MarkUnsaved(int count)
     {
         _unsaved += count;
@@ -138,7 +195,7 @@ public abstract class AggregateGrain : Grain, IUsageAggregateGrain, IStreamSubsc
                     MarkUnsaved(0);
                 }
             },
-            _options.CheckpointInterval,
+            Options.CheckpointInterval,
             Timeout.InfiniteTimeSpan);
     }
 

@@ -20,6 +20,16 @@ public sealed class UsageTotals
 
     [Id(5)] public DateTimeOffset? LastEventAt { get; set; }
 
+    /// <summary>
+    /// Whether ledger rows between the watermark and this delivery may be missing: the receiver
+    /// delivered a row after the watermark that never arrived, or it does not know its last row
+    /// (it restarted) while this aggregate was already being fed. Right after activation the
+    /// replay has covered everything committed until then.
+    /// </summary>
+    public bool MayHaveMissed(Streaming.UsageDelivery delivery, bool fedSinceActivation) =>
+        delivery.Records[^1].Seq > Watermark
+        && (delivery.PrevSeq > Watermark || (delivery.PrevSeq == 0 && fedSinceActivation));
+
     /// <summary>Applies the record unless it is already included; true when it changed the totals.</summary>
     public bool Apply(UsageRecord record)
     {

@@ -1,7 +1,5 @@
 using CostGrains.Aggregates;
-using CostGrains.Ledger;
 using Microsoft.Extensions.Logging;
-using Microsoft.Extensions.Options;
 
 namespace CostGrains.Allocations;
 
@@ -9,7 +7,6 @@ namespace CostGrains.Allocations;
 [ImplicitStreamSubscription(StreamNamespaces.Allocation)]
 public sealed class AllocationGrain(
     [PersistentState("allocation", GrainStorage.Name)] IPersistentState<AggregateState> state,
-    ILedger ledger,
-    IOptions<AggregateOptions> options,
+    AggregateServices services,
     ILogger<AllocationGrain> logger)
-    : AggregateGrain(TargetKind.Allocation, state, ledger, options, logger), IAllocationGrain;
+    : AggregateGrain(TargetKind.Allocation, state, services, logger), IAllocationGrain;

@@ -20,6 +20,8 @@ public static class CostGrainsSiloExtensions
         streamSection?.Bind(streamOptions);
 
         silo.Services.AddOptions<LedgerStreamOptions>().Configure(o => streamSection?.Bind(o));
+        silo.Services.AddSingleton<ReplayThrottle>();
+        silo.Services.AddSingleton<AggregateServices>();
         silo.Services.AddOptions<AggregateOptions>().Configure(o => configuration?.GetSection("CostGrains:Aggregates").Bind(o));
 
         silo.AddPersistentStreams(StreamNamespaces.Provider, LedgerQueueAdapterFactory.Create, stream =>

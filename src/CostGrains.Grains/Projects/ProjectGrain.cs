@@ -1,7 +1,5 @@
 using CostGrains.Aggregates;
-using CostGrains.Ledger;
 using Microsoft.Extensions.Logging;
-using Microsoft.Extensions.Options;
 
 namespace CostGrains.Projects;
 
@@ -9,7 +7,6 @@ namespace CostGrains.Projects;
 [ImplicitStreamSubscription(StreamNamespaces.Project)]
 public sealed class ProjectGrain(
     [PersistentState("project", GrainStorage.Name)] IPersistentState<AggregateState> state,
-    ILedger ledger,
-    IOptions<AggregateOptions> options,
+    AggregateServices services,
     ILogger<ProjectGrain> logger)
-    : AggregateGrain(TargetKind.Project, state, ledger, options, logger), IProjectGrain;
+    : AggregateGrain(TargetKind.Project, state, services, logger), IProjectGrain;

@@ -18,9 +18,10 @@ public sealed class LedgerQueueAdapterFactory : IQueueAdapterFactory, IQueueAdap
     private readonly ILoggerFactory _loggerFactory;
     private readonly LedgerQueueMapper _mapper;
     private readonly LedgerQueueAdapterCache _cache;
+    private readonly ResyncOnDeliveryFailure _failureHandler;
 
     public LedgerQueueAdapterFactory(
-        string name, ILedger ledger, LedgerStreamOptions options, ILoggerFactory loggerFactory)
+        string name, ILedger ledger, LedgerStreamOptions options, ILoggerFactory loggerFactory, IGrainFactory grains)
     {
         Name = name;
         _ledger = ledger;
@@ -28,6 +29,7 @@ public sealed class LedgerQueueAdapterFactory : IQueueAdapterFactory, IQueueAdap
         _loggerFactory = loggerFactory;
         _mapper = new LedgerQueueMapper(name, ledger.Partitions);
         _cache = new LedgerQueueAdapterCache(options.CacheSize);
+        _failureHandler = new ResyncOnDeliveryFailure(grains, loggerFactory.CreateLogger<ResyncOnDeliveryFailure>());
     }
 
     public string Name { get; }
@@ -40,7 +42,8 @@ public sealed class LedgerQueueAdapterFactory : IQueueAdapterFactory, IQueueAdap
         name,
         services.GetRequiredService<ILedger>(),
         services.GetRequiredService<IOptions<LedgerStreamOptions>>().Value,
-        services.GetRequiredService<ILoggerFactory>());
+        services.GetRequiredService<ILoggerFactory>(),
+        services.GetRequiredService<IGrainFactory>());
 
     public Task<IQueueAdapter> CreateAdapter() => Task.FromResult<IQueueAdapter>(this);
 
@@ -49,7 +52,7 @@ public sealed class LedgerQueueAdapterFactory : IQueueAdapterFactory, IQueueAdap
     public IStreamQueueMapper GetStreamQueueMapper() => _mapper;
 
     public Task<IStreamFailureHandler> GetDeliveryFailureHandler(QueueId queueId) =>
-        Task.FromResult<IStreamFailureHandler>(new NoOpStreamDeliveryFailureHandler(false));
+        Task.FromResult<IStreamFailureHandler>(_failureHandler);
 
     public Task QueueMessageBatchAsync<T>(
         StreamId streamId, IEnumerable<T> events, StreamSequenceToken? token, Dictionary<string, object>? requestContext) =>

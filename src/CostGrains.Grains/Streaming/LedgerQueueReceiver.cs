@@ -15,6 +15,11 @@ internal sealed class LedgerQueueReceiver(
 {
     private static readonly IList<IBatchContainer> Nothing = Array.Empty<IBatchContainer>();
 
+    // Beyond this many aggregates the map starts over; aggregates then see PrevSeq 0 once and check the ledger.
+    private const int MaxTracked = 1_000_000;
+
+    private readonly Dictionary<TargetRef, long> _lastDelivered = [];
+
     private long _readPosition;
     private long _delivered;
     private long _checkpointed;
@@ -115,7 +120,7 @@ internal sealed class LedgerQueueReceiver(
     // All rows of one aggregate in the page travel in one container: far fewer cache entries and
     // grain calls than one per row. Containers are ordered by their first row, so tokens still rise
     // through the cache; per aggregate, rows stay in sequence order, which is all a grain needs.
-    private static List<IBatchContainer> Group(IReadOnlyList<LedgerRow> rows)
+    private List<IBatchContainer> Group(IReadOnlyList<LedgerRow> rows)
     {
         var byTarget = new Dictionary<TargetRef, List<UsageRecord>>();
         var order = new List<TargetRef>();
@@ -130,12 +135,20 @@ internal sealed class LedgerQueueReceiver(
             records.Add(row.Record);
         }
 
+        if (_lastDelivered.Count > MaxTracked)
+        {
+            _lastDelivered.Clear();
+        }
+
         var containers = new List<IBatchContainer>(order.Count);
         for (var i = 0; i < order.Count; i++)
         {
             var target = order[i];
+            var records = byTarget[target];
             var pageEnd = i == order.Count - 1 ? rows[^1].Record.Seq : 0;
-            containers.Add(new LedgerBatchContainer(StreamId.Create(target.StreamNamespace, target.GrainKey), byTarget[target].ToArray(), pageEnd));
+            var prevSeq = _lastDelivered.GetValueOrDefault(target);
+            _lastDelivered[target] = records[^1].Seq;
+            containers.Add(new LedgerBatchContainer(StreamId.Create(target.StreamNamespace, target.GrainKey), records.ToArray(), pageEnd, prevSeq));
         }
 
         return containers;

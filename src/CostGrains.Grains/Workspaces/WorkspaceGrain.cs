@@ -1,7 +1,5 @@
 using CostGrains.Aggregates;
-using CostGrains.Ledger;
 using Microsoft.Extensions.Logging;
-using Microsoft.Extensions.Options;
 
 namespace CostGrains.Workspaces;
 
@@ -9,7 +7,6 @@ namespace CostGrains.Workspaces;
 [ImplicitStreamSubscription(StreamNamespaces.Workspace)]
 public sealed class WorkspaceGrain(
     [PersistentState("workspace", GrainStorage.Name)] IPersistentState<AggregateState> state,
-    ILedger ledger,
-    IOptions<AggregateOptions> options,
+    AggregateServices services,
     ILogger<WorkspaceGrain> logger)
-    : AggregateGrain(TargetKind.Workspace, state, ledger, options, logger), IWorkspaceGrain;
+    : AggregateGrain(TargetKind.Workspace, state, services, logger), IWorkspaceGrain;

@@ -1,3 +1,4 @@
+using CostGrains.Aggregates;
 using CostGrains.Ledger;
 using CostGrains.Server.Auth;
 using Microsoft.AspNetCore.Http.HttpResults;
@@ -49,12 +50,7 @@ public static class AggregatesApi
         return app;
     }
 
-    public static IUsageAggregateGrain Grain(IGrainFactory grains, TargetRef target) => target.Kind switch
-    {
-        TargetKind.Project => grains.GetGrain<IProjectGrain>(target.GrainKey),
-        TargetKind.Allocation => grains.GetGrain<IAllocationGrain>(target.GrainKey),
-        _ => grains.GetGrain<IWorkspaceGrain>(target.GrainKey),
-    };
+    public static IUsageAggregateGrain Grain(IGrainFactory grains, TargetRef target) => AggregateGrains.Get(grains, target);
 
     private static async Task<Results<Ok<List<ProjectListItem>>, ProblemHttpResult>> ListProjects(
         HttpContext context, IGrainFactory grains, ILedger ledger, CancellationToken cancellationToken)

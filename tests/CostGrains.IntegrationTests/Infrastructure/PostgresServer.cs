@@ -62,7 +62,7 @@ public sealed class PostgresServer : IAsyncDisposable
         await connection.OpenAsync();
         await using var command = new NpgsqlCommand($"CREATE DATABASE \"{name}\"", connection);
         await command.ExecuteNonQueryAsync();
-        return new NpgsqlConnectionStringBuilder(_adminConnectionString) { Database = name, Pooling = true, Timeout = 5, CommandTimeout = 30 }.ConnectionString;
+        return new NpgsqlConnectionStringBuilder(_adminConnectionString) { Database = name, Pooling = true, Timeout = 60, CommandTimeout = 60 }.ConnectionString;
     }
 
     /// <summary>Stops the throwaway cluster (fast shutdown: open connections are cut).</summary>
