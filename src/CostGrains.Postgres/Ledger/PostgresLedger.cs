@@ -51,7 +51,7 @@ public sealed class PostgresLedger : ILedger, IAsyncDisposable
     private readonly NpgsqlDataSource _db;
     private readonly PostgresLedgerOptions _options;
     private readonly ILogger<PostgresLedger> _logger;
-    private readonly Channel<PendingAppend> _pending = Channel.CreateUnbounded<PendingAppend>();
+    private readonly Channel<PendingAppend>[] _pending;
     private readonly Task[] _writers;
 
     public PostgresLedger(NpgsqlDataSource db, PostgresLedgerOptions options, ILogger<PostgresLedger> logger)
@@ -61,7 +61,11 @@ public sealed class PostgresLedger : ILedger, IAsyncDisposable
         _logger = logger;
         Partitions = options.Partitions;
         Signal = new LedgerSignal(options.Partitions);
-        _writers = Enumerable.Range(0, Math.Max(1, options.Writers)).Select(_ => Task.Run(WriteLoop)).ToArray();
+        // Each writer owns the partitions p with p % writers == its index: writers lock disjoint
+        // counter rows, so their transactions run side by side instead of queueing on each other.
+        var writers = Math.Clamp(options.Writers, 1, options.Partitions);
+        _pending = Enumerable.Range(0, writers).Select(_ => Channel.CreateUnbounded<PendingAppend>()).ToArray();
+        _writers = _pending.Select(channel => Task.Run(() => WriteLoop(channel.Reader))).ToArray();
     }
 
     public int Partitions { get; }
@@ -95,10 +99,36 @@ public sealed class PostgresLedger : ILedger, IAsyncDisposable
             return new AppendResult([]);
         }
 
-        var pending = new PendingAppend(events);
-        await _pending.Writer.WriteAsync(pending, cancellationToken);
-        // The append goes on even if this caller stops waiting: it is idempotent, and a retry dedupes.
-        return await pending.Completion.Task.WaitAsync(cancellationToken);
+        if (_pending.Length == 1)
+        {
+            var single = new PendingAppend(events);
+            await _pending[0].Writer.WriteAsync(single, cancellationToken);
+            // The append goes on even if this caller stops waiting: it is idempotent, and a retry dedupes.
+            return await single.Completion.Task.WaitAsync(cancellationToken);
+        }
+
+        // One share per writer; the caller is answered only when every share has committed. If a
+        // share fails, the caller gets the error and its retry stores the rest (the others dedupe).
+        var shares = new List<(PendingAppend Append, int[] Indexes)>();
+        foreach (var group in Enumerable.Range(0, events.Count).GroupBy(i => events[i].Partition % _pending.Length))
+        {
+            var indexes = group.ToArray();
+            var share = new PendingAppend(indexes.Select(i => events[i]).ToList());
+            shares.Add((share, indexes));
+            await _pending[group.Key].Writer.WriteAsync(share, cancellationToken);
+        }
+
+        var inserted = new bool[events.Count];
+        foreach (var (share, indexes) in shares)
+        {
+            var result = await share.Completion.Task.WaitAsync(cancellationToken);
+            for (var i = 0; i < indexes.Length; i++)
+            {
+                inserted[indexes[i]] = result.Inserted[i];
+            }
+        }
+
+        return new AppendResult(inserted);
     }
 
     public async Task<IReadOnlyList<LedgerRow>> ReadPartitionAsync(int partition, long afterSeq, int limit, CancellationToken cancellationToken)
@@ -203,7 +233,11 @@ public sealed class PostgresLedger : ILedger, IAsyncDisposable
 
     public async ValueTask DisposeAsync()
     {
-        _pending.Writer.TryComplete();
+        foreach (var channel in _pending)
+        {
+            channel.Writer.TryComplete();
+        }
+
         await Task.WhenAll(_writers);
     }
 
@@ -213,9 +247,8 @@ public sealed class PostgresLedger : ILedger, IAsyncDisposable
         r.IsDBNull(o + 6) ? null : r.GetDecimal(o + 6),
         r.IsDBNull(o + 7) ? null : r.GetString(o + 7));
 
-    private async Task WriteLoop()
+    private async Task WriteLoop(ChannelReader<PendingAppend> reader)
     {
-        var reader = _pending.Reader;
         var group = new List<PendingAppend>();
         while (await reader.WaitToReadAsync())
         {

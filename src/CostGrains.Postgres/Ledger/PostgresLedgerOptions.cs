@@ -12,8 +12,11 @@ public sealed class PostgresLedgerOptions
     /// </summary>
     public int MaxEventsPerTransaction { get; set; } = 20_000;
 
-    /// <summary>Transactions in flight at once per node. Default 3.</summary>
-    public int Writers { get; set; } = 3;
+    /// <summary>
+    /// Group-commit writers per node, each owning a share of the partitions, so their
+    /// transactions never wait on each other's counter rows. Default 2.
+    /// </summary>
+    public int Writers { get; set; } = 2;
 
     /// <summary>The LISTEN/NOTIFY channel that wakes stream receivers on every node.</summary>
     public string NotifyChannel { get; set; } = "cg_ledger";
