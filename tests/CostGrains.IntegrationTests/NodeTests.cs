@@ -1,0 +1,122 @@
+using System.Net;
+using System.Net.Http.Json;
+using System.Text.Json;
+using CostGrains.Client;
+using CostGrains.Postgres.Hosting;
+using CostGrains.Postgres.Migrations;
+using Microsoft.Extensions.Logging.Abstractions;
+using Npgsql;
+
+namespace CostGrains.IntegrationTests;
+
+/// <summary>A node as operators run it: embedded default, PostgreSQL mode, a two-node cluster.</summary>
+[Collection(PostgresCollection.Name)]
+public sealed class NodeTests(PostgresFixture postgres)
+{
+    [Fact]
+    public async Task Embedded_default_runs_the_same_pipeline_without_any_configuration()
+    {
+        await using var server = await InProcessServer.StartAsync(connectionString: null);
+        await server.CreateOrgAsync("acme");
+        var response = await server.Http.PostAsJsonAsync("v1/events?org=acme", new[]
+        {
+            new { id = "e1", time = "2026-05-01T00:00:00Z", project = "web", amount = 2.5, category = "compute" },
+            new { id = "e1", time = "2026-05-01T00:00:00Z", project = "web", amount = 2.5, category = "compute" },
+        });
+        Assert.Equal(HttpStatusCode.Accepted, response.StatusCode);
+        Assert.Equal(1, (await response.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("duplicates").GetInt32());
+        var project = await Poll.Until(() => server.GetJsonAsync("v1/projects/web?org=acme"),
+            p => p.GetProperty("eventCount").GetInt64() == 1, TimeSpan.FromSeconds(10), "embedded project");
+        Assert.Equal(2.5m, project.GetProperty("spent").GetProperty("compute").GetDecimal());
+    }
+
+    [Fact]
+    public async Task Health_and_openapi_describe_the_node()
+    {
+        await using var server = await InProcessServer.StartAsync(await postgres.Server.CreateDatabaseAsync("health"));
+        using var anonymous = server.Client(null);
+        Assert.Equal(HttpStatusCode.OK, (await anonymous.GetAsync("health/live")).StatusCode);
+        Assert.Equal(HttpStatusCode.OK, (await anonymous.GetAsync("health/ready")).StatusCode);
+        var openapi = await anonymous.GetFromJsonAsync<JsonElement>("openapi/v1.json");
+        var paths = openapi.GetProperty("paths");
+        foreach (var path in new[] { "/v1/events", "/v1/orgs", "/v1/orgs/{org}/keys", "/v1/skus/{code}", "/v1/projects", "/v1/projects/{key}", "/v1/reconciliation" })
+        {
+            Assert.True(paths.TryGetProperty(path, out _), $"{path} is missing from the OpenAPI document");
+        }
+
+        var body = paths.GetProperty("/v1/events").GetProperty("post").GetProperty("requestBody").GetProperty("content");
+        Assert.True(body.TryGetProperty("application/x-ndjson", out _));
+    }
+
+    [Fact]
+    public async Task Migrations_are_versioned_and_applying_them_again_changes_nothing()
+    {
+        var connectionString = await postgres.Server.CreateDatabaseAsync("migrate");
+        await using var db = PostgresSiloExtensions.CreateDataSource(connectionString);
+        Assert.Equal(PostgresMigrator.Scripts.Count, await PostgresMigrator.MigrateAsync(db, NullLogger.Instance));
+        Assert.Equal(0, await PostgresMigrator.MigrateAsync(db, NullLogger.Instance));
+        await using var command = db.CreateCommand("SELECT string_agg(version::text, ',' ORDER BY version) FROM cg_schema_migration");
+        Assert.Equal(string.Join(',', PostgresMigrator.Scripts.Select(s => s.Version)), (string?)await command.ExecuteScalarAsync());
+        await using var queries = db.CreateCommand("SELECT count(*) FROM OrleansQuery");
+        Assert.True((long)(await queries.ExecuteScalarAsync())! >= 20, "the Orleans ADO.NET queries are installed");
+    }
+
+    [Fact]
+    public async Task Two_nodes_on_one_database_form_one_cluster_and_either_serves_the_other_s_events()
+    {
+        var connectionString = await postgres.Server.CreateDatabaseAsync("cluster");
+        var clusterId = $"pair-{Guid.NewGuid():N}";
+        await using var a = await ServerProcess.StartAsync(connectionString, PostgresServer.FreePort(), PostgresServer.FreePort(), PostgresServer.FreePort(), clusterId);
+        await using var b = await ServerProcess.StartAsync(connectionString, PostgresServer.FreePort(), PostgresServer.FreePort(), PostgresServer.FreePort(), clusterId);
+        var key = await a.CreateOrgAsync("acme", "admin");
+
+        // Ingest on both nodes; read every project through the other node.
+        using var onA = a.Client(key);
+        using var onB = b.Client(key);
+        for (var i = 0; i < 10; i++)
+        {
+            var via = i % 2 == 0 ? onA : onB;
+            var response = await via.PostAsJsonAsync("v1/events", Enumerable.Range(0, 50)
+                .Select(j => new { id = $"c{i}-{j}", time = "2026-05-01T00:00:00Z", project = $"p{j % 5}", amount = 0.5 }).ToArray());
+            Assert.Equal(HttpStatusCode.Accepted, response.StatusCode);
+        }
+
+        await b.WaitConsistentAsync("acme", TimeSpan.FromSeconds(30));
+        var fromA = await Poll.Until(() => onA.GetFromJsonAsync<JsonElement>("v1/projects"),
+            p => p.GetArrayLength() == 5, TimeSpan.FromSeconds(10), "five projects via node A");
+        Assert.Equal(250m, fromA.EnumerateArray().Sum(p => p.GetProperty("spent").GetProperty("total").GetDecimal()));
+        var fromB = await onB.GetFromJsonAsync<JsonElement>("v1/projects/p3");
+        Assert.Equal(50m, fromB.GetProperty("spent").GetProperty("total").GetDecimal());
+
+        await using var db = new NpgsqlConnection(connectionString);
+        await db.OpenAsync();
+        await using var members = new NpgsqlCommand("SELECT count(*) FROM OrleansMembershipTable WHERE DeploymentId = $1 AND Status = 3", db);
+        members.Parameters.AddWithValue(clusterId);
+        Assert.Equal(2L, (long)(await members.ExecuteScalarAsync())!);
+    }
+
+    [Fact]
+    public async Task Client_buffer_batches_events_and_flushes_everything_on_dispose()
+    {
+        await using var server = await InProcessServer.StartAsync(await postgres.Server.CreateDatabaseAsync("sdk"));
+        var key = await server.CreateOrgAsync("acme", "ingest");
+        var client = new CostGrainsClient(new CostGrainsClientOptions
+        {
+            BaseAddress = server.BaseAddress,
+            ApiKey = key,
+            MaxBatchSize = 100,
+            FlushInterval = TimeSpan.FromMilliseconds(50),
+            MaxBufferedEvents = 250,
+        });
+        for (var i = 0; i < 1_234; i++)
+        {
+            await client.EnqueueAsync(new UsageEvent { Time = DateTimeOffset.UtcNow, Project = $"sdk{i % 3}", Amount = 0.01m });
+        }
+
+        await client.DisposeAsync();
+        Assert.Equal(1_234, client.Accepted);
+        Assert.Equal(0, client.Rejected);
+        var reconciliation = await server.WaitConsistentAsync("acme", TimeSpan.FromSeconds(20));
+        Assert.Equal(12.34m, reconciliation.GetProperty("ledgerTotal").GetDecimal());
+    }
+}
