@@ -2,7 +2,22 @@ using System.CommandLine;
 using CostGrains.Agent;
 
 // costgrains: the command-line metering agent.
-var url = new Option<Uri>("--url") { Description = "CostGrains node address.", DefaultValueFactory = _ => new Uri("http://127.0.0.1:5080/") };
+var url = new Option<Uri>("--url")
+{
+    Description = "CostGrains node address.",
+    DefaultValueFactory = _ => new Uri("http://127.0.0.1:5080/"),
+    CustomParser = result =>
+    {
+        var text = result.Tokens.Single().Value;
+        if (Uri.TryCreate(text.EndsWith('/') ? text : text + "/", UriKind.Absolute, out var uri) && uri.Scheme is "http" or "https")
+        {
+            return uri;
+        }
+
+        result.AddError($"--url must be an absolute http(s) address, not '{text}'.");
+        return null;
+    },
+};
 var key = new Option<string>("--key")
 {
     Description = "API key with role ingest or admin (or set COSTGRAINS_KEY).",
