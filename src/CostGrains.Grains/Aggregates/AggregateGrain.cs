@@ -34,7 +34,10 @@ public abstract class AggregateGrain : Grain, IUsageAggregateGrain, IStreamSubsc
     private TargetRef _target;
     private int _unsaved;
     private long _deliveries;
+    private long _lastLiveTicks;
+    private long _liveWatermark;
     private IGrainTimer? _checkpointTimer;
+    private IGrainTimer? _liveTimer;
 
     protected AggregateGrain(TargetKind kind, IPersistentState<AggregateState> state, AggregateServices services, ILogger logger)
     {
@@ -90,9 +93,15 @@ public abstract class AggregateGrain : Grain, IUsageAggregateGrain, IStreamSubsc
             _deliveries++;
         }
 
+        if (Totals.Watermark > _liveWatermark)
+        {
+            // Also after rows the activation replay applied: the first event of a new aggregate
+            // arrives that way, and its subscribers must see it.
+            OnApplied();
+        }
+
         if (applied > 0)
         {
-            OnApplied();
             MarkUnsaved(applied);
             if (_unsaved >= Options.CheckpointEvents)
             {
@@ -132,9 +141,37 @@ public abstract class AggregateGrain : Grain, IUsageAggregateGrain, IStreamSubsc
         _unsaved = 0;
     }
 
-    /// <summary>Called after a delivered batch changed the totals (for live updates).</summary>
+    /// <summary>Live updates of one aggregate are sent at most this often; the last one always goes.</summary>
+    public static readonly TimeSpan LiveInterval = TimeSpan.FromMilliseconds(250);
+
+    /// <summary>Called after a delivered batch changed the totals: publishes a coalesced live update.</summary>
     protected virtual void OnApplied()
     {
+        var sinceLast = Environment.TickCount64 - _lastLiveTicks;
+        if (_lastLiveTicks == 0 || sinceLast >= (long)LiveInterval.TotalMilliseconds)
+        {
+            PublishLive();
+        }
+        else
+        {
+            _liveTimer ??= this.RegisterGrainTimer(_ =>
+            {
+                _liveTimer?.Dispose();
+                _liveTimer = null;
+                PublishLive();
+                return Task.CompletedTask;
+            }, LiveInterval - TimeSpan.FromMilliseconds(sinceLast), Timeout.InfiniteTimeSpan);
+        }
+    }
+
+    private void PublishLive()
+    {
+        _lastLiveTicks = Environment.TickCount64;
+        _liveWatermark = Totals.Watermark;
+        var snapshot = CreateSnapshot();
+        var update = new BurnUpdate(snapshot.Kind, snapshot.Org, snapshot.Key, snapshot.BurnPerHour, snapshot.Total, DateTimeOffset.UtcNow);
+        // The notifier is a local stateless worker; a lost update is superseded by the next one.
+        GrainFactory.GetGrain<ILiveNotifierGrain>(0).Publish(update).Ignore();
     }
 
     protected virtual AggregateSnapshot CreateSnapshot() => new(

@@ -6,6 +6,7 @@ using CostGrains.Ledger;
 using CostGrains.Postgres.Hosting;
 using CostGrains.Server.Apis;
 using CostGrains.Server.Auth;
+using CostGrains.Server.Hubs;
 using Microsoft.AspNetCore.Authentication;
 using Microsoft.AspNetCore.Diagnostics;
 using Microsoft.AspNetCore.Diagnostics.HealthChecks;
@@ -116,6 +117,8 @@ public static class ServerApp
             .AddPolicy(Principals.CanAdmin, p => p.RequireClaim(Principals.RoleClaim, Principals.PlatformRole, "admin"))
             .AddPolicy(Principals.CanRead, p => p.RequireClaim(Principals.RoleClaim, Principals.PlatformRole, "admin", "member"))
             .AddPolicy(Principals.CanIngest, p => p.RequireClaim(Principals.RoleClaim, Principals.PlatformRole, "admin", "ingest"));
+        services.AddSignalR();
+        services.AddHostedService<LiveHubRelay>();
         services.AddProblemDetails();
         services.AddOpenApi();
         services.AddHealthChecks().AddCheck<SiloReadyCheck>("silo", tags: ["ready"]);
@@ -137,6 +140,7 @@ public static class ServerApp
         app.MapEventsApi();
         app.MapAggregatesApi();
         app.MapReconciliationApi();
+        app.MapHub<CostHub>(CostHub.Path);
 
         app.Lifetime.ApplicationStarted.Register(() => Announce(app, mode));
     }

@@ -1,0 +1,39 @@
+namespace CostGrains;
+
+/// <summary>A live change of an aggregate's burn and total, pushed to subscribed clients.</summary>
+[GenerateSerializer, Immutable]
+public sealed record BurnUpdate(
+    [property: Id(0)] TargetKind Kind,
+    [property: Id(1)] string Org,
+    [property: Id(2)] string Key,
+    [property: Id(3)] decimal PerHour,
+    [property: Id(4)] decimal Total,
+    [property: Id(5)] DateTimeOffset At);
+
+/// <summary>A silo's SignalR hub, as the notifier grains reach it.</summary>
+[Alias("CostGrains.ILiveHub")]
+public interface ILiveHub : IGrainObserver
+{
+    [Alias("Send")]
+    Task Send(IReadOnlyList<BurnUpdate> updates);
+}
+
+/// <summary>The hubs of every silo in the cluster (one instance, key 0).</summary>
+[Alias("CostGrains.ILiveHubDirectoryGrain")]
+public interface ILiveHubDirectoryGrain : IGrainWithIntegerKey
+{
+    /// <summary>Registers (or refreshes) a silo's hub; entries not refreshed expire.</summary>
+    [Alias("Register")]
+    Task Register(string siloId, ILiveHub hub);
+
+    [Alias("GetHubs")]
+    Task<IReadOnlyList<ILiveHub>> GetHubs();
+}
+
+/// <summary>Batches live updates for a few milliseconds and fans them out to every silo's hub.</summary>
+[Alias("CostGrains.ILiveNotifierGrain")]
+public interface ILiveNotifierGrain : IGrainWithIntegerKey
+{
+    [Alias("Publish")]
+    Task Publish(BurnUpdate update);
+}
