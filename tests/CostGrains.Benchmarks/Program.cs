@@ -7,10 +7,10 @@ using CostGrains.Benchmarks;
 using CostGrains.Testing;
 
 // CostGrains benchmark: measures, prints numbers, asserts nothing about time.
-//   dotnet run -c Release --project tests/CostGrains.Benchmarks [-- --quick] [--only ceiling,ledger,ingest,visible,memory]
+//   dotnet run -c Release --project tests/CostGrains.Benchmarks [-- --quick] [--only ceiling,ledger,ingest,visible,live,memory]
 // Uses COSTGRAINS_TEST_POSTGRES when set, else a throwaway PostgreSQL from the installed binaries.
 var quick = args.Contains("--quick");
-var only = args.SkipWhile(a => a != "--only").Skip(1).FirstOrDefault()?.Split(',') ?? ["ceiling", "ledger", "ingest", "visible", "memory"];
+var only = args.SkipWhile(a => a != "--only").Skip(1).FirstOrDefault()?.Split(',') ?? ["ceiling", "ledger", "ingest", "visible", "live", "memory"];
 bool Run(string phase) => only.Contains(phase);
 var scale = quick ? 10 : 1;
 Console.WriteLine($"CostGrains benchmark — {Environment.ProcessorCount} cores, server GC {GCSettings.IsServerGC}, {(quick ? "quick" : "full")} run");
@@ -48,7 +48,15 @@ if (Run("visible"))
     Console.WriteLine($"[visible] at {visibility.Rate:N0} events/s background load: ack → visible in grain p50 {visibility.P50:N1} ms, p99 {visibility.P99:N1} ms ({visibility.Samples} probes)");
 }
 
-// 4. Memory per active grain with 100,000 project grains.
+// 5. Ack → burn message received by a subscribed SignalR client, at half the sustained rate.
+if (Run("live"))
+{
+    var liveKey = await node.CreateOrgAsync("live");
+    var live = await LivePush.MeasureAsync(node, liveKey, eventsPerSecond: (load?.EventsPerSecond ?? 20_000) / 2, seconds: quick ? 5 : 20);
+    Console.WriteLine($"[live]    ack → burn message at a SignalR client p50 {live.P50:N1} ms, p99 {live.P99:N1} ms ({live.Samples} probes)");
+}
+
+// 6. Memory per active grain with 100,000 project grains.
 if (Run("memory"))
 {
 var grains = 100_000 / scale;

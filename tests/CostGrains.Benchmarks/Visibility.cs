@@ -40,7 +40,7 @@ internal static class Visibility
         return (sent / seconds, LoadGenerator.Percentile(sorted, 0.5), LoadGenerator.Percentile(sorted, 0.99), sorted.Length);
     }
 
-    private static async Task<long> Background(BenchNode node, string key, double eventsPerSecond, CancellationToken stop)
+    internal static async Task<long> Background(BenchNode node, string key, double eventsPerSecond, CancellationToken stop)
     {
         await using var client = new CostGrainsClient(new CostGrainsClientOptions { BaseAddress = node.BaseAddress, ApiKey = key });
         const int batch = 500;
