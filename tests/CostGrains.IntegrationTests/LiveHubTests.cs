@@ -57,8 +57,8 @@ public sealed class LiveHubTests(PostgresFixture postgres)
     {
         var connectionString = await postgres.Server.CreateDatabaseAsync("hubcluster");
         var clusterId = $"live-{Guid.NewGuid():N}";
-        await using var a = await ServerProcess.StartAsync(connectionString, PostgresServer.FreePort(), PostgresServer.FreePort(), PostgresServer.FreePort(), clusterId);
-        await using var b = await ServerProcess.StartAsync(connectionString, PostgresServer.FreePort(), PostgresServer.FreePort(), PostgresServer.FreePort(), clusterId);
+        await using var a = await ServerProcess.StartNodeAsync(connectionString, clusterId);
+        await using var b = await ServerProcess.StartNodeAsync(connectionString, clusterId);
         var admin = await a.CreateOrgAsync("acme", "admin");
 
         var received = new ConcurrentQueue<Burn>();

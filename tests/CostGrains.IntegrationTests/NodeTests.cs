@@ -66,8 +66,8 @@ public sealed class NodeTests(PostgresFixture postgres)
     {
         var connectionString = await postgres.Server.CreateDatabaseAsync("cluster");
         var clusterId = $"pair-{Guid.NewGuid():N}";
-        await using var a = await ServerProcess.StartAsync(connectionString, PostgresServer.FreePort(), PostgresServer.FreePort(), PostgresServer.FreePort(), clusterId);
-        await using var b = await ServerProcess.StartAsync(connectionString, PostgresServer.FreePort(), PostgresServer.FreePort(), PostgresServer.FreePort(), clusterId);
+        await using var a = await ServerProcess.StartNodeAsync(connectionString, clusterId);
+        await using var b = await ServerProcess.StartNodeAsync(connectionString, clusterId);
         var key = await a.CreateOrgAsync("acme", "admin");
 
         // Ingest on both nodes; read every project through the other node.

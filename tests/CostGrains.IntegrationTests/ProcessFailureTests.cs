@@ -22,14 +22,7 @@ public sealed class ProcessFailureTests(PostgresFixture postgres)
         try
         {
             var key = await server.CreateOrgAsync("acme", "ingest");
-            await using var agent = new CostGrainsClient(new CostGrainsClientOptions
-            {
-                BaseAddress = server.BaseAddress,
-                ApiKey = key,
-                InitialBackoff = TimeSpan.FromMilliseconds(100),
-                MaxBackoff = TimeSpan.FromSeconds(1),
-                RequestTimeout = TimeSpan.FromSeconds(10),
-            });
+            await using var agent = Agent(server, key);
 
             var (batches, expected) = Workload("k");
             var sending = SendAll(agent, batches);
@@ -61,14 +54,7 @@ public sealed class ProcessFailureTests(PostgresFixture postgres)
         await using var pg = await PostgresServer.StartAsync(forceThrowaway: true);
         await using var server = await InProcessServer.StartAsync(await pg.CreateDatabaseAsync("pgrestart"));
         var key = await server.CreateOrgAsync("acme", "ingest");
-        await using var agent = new CostGrainsClient(new CostGrainsClientOptions
-        {
-            BaseAddress = server.BaseAddress,
-            ApiKey = key,
-            InitialBackoff = TimeSpan.FromMilliseconds(100),
-            MaxBackoff = TimeSpan.FromSeconds(1),
-            RequestTimeout = TimeSpan.FromSeconds(10),
-        });
+        await using var agent = Agent(server, key);
 
         var (batches, expected) = Workload("r");
         var sending = SendAll(agent, batches);
@@ -90,6 +76,16 @@ public sealed class ProcessFailureTests(PostgresFixture postgres)
         var projects = await server.GetJsonAsync("v1/projects?org=acme");
         Assert.DoesNotContain(projects.EnumerateArray(), p => p.GetProperty("key").GetString() == "x");
     }
+
+    /// <summary>An agent that retries quickly, so outages in these tests cost seconds, not minutes.</summary>
+    private static CostGrainsClient Agent(TestServerBase server, string key) => new(new CostGrainsClientOptions
+    {
+        BaseAddress = server.BaseAddress,
+        ApiKey = key,
+        InitialBackoff = TimeSpan.FromMilliseconds(100),
+        MaxBackoff = TimeSpan.FromSeconds(1),
+        RequestTimeout = TimeSpan.FromSeconds(10),
+    });
 
     private static (List<UsageEvent[]> Batches, Dictionary<string, decimal> Expected) Workload(string prefix)
     {

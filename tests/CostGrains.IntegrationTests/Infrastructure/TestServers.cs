@@ -137,6 +137,10 @@ public sealed class ServerProcess : TestServerBase
 
     public int Pid => _process.Id;
 
+    /// <summary>A node with its own free ports, joining the cluster <paramref name="clusterId"/>.</summary>
+    public static Task<ServerProcess> StartNodeAsync(string connectionString, string clusterId) =>
+        StartAsync(connectionString, PostgresServer.FreePort(), PostgresServer.FreePort(), PostgresServer.FreePort(), clusterId);
+
     public static async Task<ServerProcess> StartAsync(string connectionString, int httpPort, int siloPort, int gatewayPort, string clusterId)
     {
         var info = new ProcessStartInfo("dotnet", $"\"{ServerDll()}\" --urls http://127.0.0.1:{httpPort}")
