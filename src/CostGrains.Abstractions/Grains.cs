@@ -8,6 +8,10 @@ public interface IUsageAggregateGrain : IGrainWithStringKey
     [Alias("GetSnapshot")]
     Task<AggregateSnapshot> GetSnapshot();
 
+    /// <summary>Sets (or with null removes) the budget; crossings the usage so far reaches are announced.</summary>
+    [Alias("SetBudget")]
+    Task<AggregateSnapshot> SetBudget(BudgetPolicy? policy);
+
     /// <summary>Applies any ledger rows after the watermark that the stream has not delivered.</summary>
     [Alias("Resync")]
     Task Resync();

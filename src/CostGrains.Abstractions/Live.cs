@@ -14,8 +14,9 @@ public sealed record BurnUpdate(
 [Alias("CostGrains.ILiveHub")]
 public interface ILiveHub : IGrainObserver
 {
+    /// <summary>Coalesced burn updates and every budget crossing (never coalesced).</summary>
     [Alias("Send")]
-    Task Send(IReadOnlyList<BurnUpdate> updates);
+    Task Send(IReadOnlyList<BurnUpdate> updates, IReadOnlyList<BudgetAlert> crossings);
 }
 
 /// <summary>The hubs of every silo in the cluster (one instance, key 0).</summary>
@@ -36,4 +37,7 @@ public interface ILiveNotifierGrain : IGrainWithIntegerKey
 {
     [Alias("Publish")]
     Task Publish(BurnUpdate update);
+
+    [Alias("PublishCrossing")]
+    Task PublishCrossing(BudgetAlert alert);
 }

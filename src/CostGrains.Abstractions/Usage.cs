@@ -31,7 +31,8 @@ public sealed record AggregateSnapshot(
     [property: Id(10)] decimal BurnPerHour,
     [property: Id(11)] string Name,
     [property: Id(12)] bool Archived,
-    [property: Id(13)] int InstanceCount)
+    [property: Id(13)] int InstanceCount,
+    [property: Id(14)] BudgetStatus? Budget = null)
 {
     public decimal CategoryTotal(string category) => ByCategory.TryGetValue(category, out var v) ? v : 0m;
 }

@@ -54,6 +54,18 @@ public sealed class BudgetTests
     }
 
     [Fact]
+    public void A_threshold_stays_fired_whatever_scale_its_decimal_comes_back_with()
+    {
+        var fired = new BudgetTracker { Policy = new BudgetPolicy(10m, BudgetPeriod.Monthly, [50m]) };
+        Apply(fired, R("a", 6m));
+        // Serialization may return 50 as 50.0: still the same threshold.
+        var restored = new BudgetTracker { Policy = new BudgetPolicy(10m, BudgetPeriod.Monthly, [50.0m]), Fired = [.. fired.Fired] };
+        Assert.Empty(Apply(restored, R("a", 6m)));
+        Assert.Equal("50", BudgetTracker.Text(50.000m));
+        Assert.Equal("0.5", BudgetTracker.Text(0.50m));
+    }
+
+    [Fact]
     public void Replaying_after_a_restart_with_the_fired_set_announces_nothing_again()
     {
         var policy = new BudgetPolicy(10m, BudgetPeriod.Monthly, BudgetPolicy.DefaultThresholds);

@@ -1,3 +1,4 @@
+using CostGrains.Budgets;
 using CostGrains.Ledger;
 using Microsoft.Extensions.Logging;
 using CostGrains.Streaming;
@@ -34,6 +35,7 @@ public abstract class AggregateGrain : Grain, IUsageAggregateGrain, IStreamSubsc
     private TargetRef _target;
     private int _unsaved;
     private long _deliveries;
+    private readonly Dictionary<(string, decimal), BudgetCrossing> _crossings = [];
     private long _lastLiveTicks;
     private long _liveWatermark;
     private IGrainTimer? _checkpointTimer;
@@ -57,6 +59,7 @@ public abstract class AggregateGrain : Grain, IUsageAggregateGrain, IStreamSubsc
     {
         _target = TargetRef.FromGrainKey(_kind, this.GetPrimaryKeyString());
         await Replay(cancellationToken);
+        await AnnounceCrossings();
     }
 
     public override async Task OnDeactivateAsync(DeactivationReason reason, CancellationToken cancellationToken)
@@ -84,7 +87,7 @@ public abstract class AggregateGrain : Grain, IUsageAggregateGrain, IStreamSubsc
 
             foreach (var record in delivery.Records)
             {
-                if (Totals.Apply(record))
+                if (Apply(record))
                 {
                     applied++;
                 }
@@ -93,6 +96,7 @@ public abstract class AggregateGrain : Grain, IUsageAggregateGrain, IStreamSubsc
             _deliveries++;
         }
 
+        await AnnounceCrossings();
         if (Totals.Watermark > _liveWatermark)
         {
             // Also after rows the activation replay applied: the first event of a new aggregate
@@ -120,10 +124,26 @@ public abstract class AggregateGrain : Grain, IUsageAggregateGrain, IStreamSubsc
 
     public Task<AggregateSnapshot> GetSnapshot() => Task.FromResult(CreateSnapshot());
 
+    public async Task<AggregateSnapshot> SetBudget(BudgetPolicy? policy)
+    {
+        Budget.Policy = policy;
+        await Checkpoint();
+        // Usage so far may already be past some thresholds of the new budget: those fire now.
+        if (policy is not null)
+        {
+            var now = new UsageRecord(Totals.Watermark, "budget-set", DateTimeOffset.UtcNow, 0m, "budget", null, null, null);
+            Collect(Budget.NewCrossings(now));
+            await AnnounceCrossings();
+        }
+
+        return CreateSnapshot();
+    }
+
     public async Task Resync()
     {
         if (await Replay(CancellationToken.None) > 0)
         {
+            await AnnounceCrossings();
             OnApplied();
         }
     }
@@ -177,7 +197,76 @@ public abstract class AggregateGrain : Grain, IUsageAggregateGrain, IStreamSubsc
     protected virtual AggregateSnapshot CreateSnapshot() => new(
         _kind, _target.Org, _target.Key, _state.State.Unit ?? PriceCatalog.Usd,
         Totals.Total, new Dictionary<string, decimal>(Totals.ByCategory), Totals.EventCount, Totals.Watermark,
-        Totals.FirstEventAt, Totals.LastEventAt, BurnPerHour: 0m, Name: _target.Key, Archived: false, InstanceCount: 0);
+        Totals.FirstEventAt, Totals.LastEventAt, BurnPerHour: 0m, Name: _target.Key, Archived: false, InstanceCount: 0,
+        Budget: BudgetView());
+
+    private BudgetStatus? BudgetView()
+    {
+        if (Budget.Policy is not { } policy)
+        {
+            return null;
+        }
+
+        var period = policy.PeriodOf(DateTimeOffset.UtcNow);
+        var percent = Budget.PercentUsed(period);
+        return new BudgetStatus(policy.Limit, policy.Period, policy.Thresholds, period, Budget.Used(period), percent, BudgetTracker.State(percent));
+    }
+
+    private BudgetTracker Budget => _state.State.Budget;
+
+    private bool Apply(UsageRecord record)
+    {
+        if (!Totals.Apply(record))
+        {
+            return false;
+        }
+
+        Budget.Count(record);
+        Collect(Budget.NewCrossings(record));
+        return true;
+    }
+
+    private void Collect(List<BudgetCrossing> crossings)
+    {
+        foreach (var crossing in crossings)
+        {
+            _crossings.TryAdd((crossing.Period, crossing.Threshold), crossing);
+        }
+    }
+
+    /// <summary>
+    /// Records each new crossing in the organization's alert log (which announces it once), then
+    /// persists it as fired. A crash in between is harmless: the replay finds the crossing again and
+    /// the log, knowing its id, neither stores nor announces it twice.
+    /// </summary>
+    private async Task AnnounceCrossings()
+    {
+        if (_crossings.Count == 0)
+        {
+            return;
+        }
+
+        var log = GrainFactory.GetGrain<IAlertLogGrain>(_target.Org);
+        foreach (var crossing in _crossings.Values.OrderBy(c => c.Period).ThenBy(c => c.Threshold).ToList())
+        {
+            var id = $"{_kind.ToString().ToLowerInvariant()}:{_target.Key}:{crossing.Period}:{BudgetTracker.Text(crossing.Threshold)}";
+            try
+            {
+                await log.Record(new BudgetAlert(id, _kind, _target.Org, _target.Key, crossing.Period, crossing.Threshold,
+                    crossing.PercentUsed, crossing.Used, Budget.Policy!.Limit, crossing.TriggeringEventId, DateTimeOffset.UtcNow));
+                Budget.MarkFired(crossing);
+                _crossings.Remove((crossing.Period, crossing.Threshold));
+            }
+            catch (Exception ex) when (ex is not OperationCanceledException)
+            {
+                _logger.LogWarning(ex, "Recording the {Threshold}% crossing of {Target} failed; retrying with the next usage", crossing.Threshold, _target);
+                _crossings.Clear(); // found again on the next evaluation: not fired yet
+                return;
+            }
+        }
+
+        await TryCheckpoint();
+    }
 
     /// <summary>Applies the ledger rows after the watermark; returns how many changed the totals.</summary>
     private async Task<int> Replay(CancellationToken cancellationToken)
@@ -192,7 +281,7 @@ public abstract class AggregateGrain : Grain, IUsageAggregateGrain, IStreamSubsc
                 var page = await _services.Ledger.ReadTargetAsync(_target, Totals.Watermark, Options.ReplayPageSize, cancellationToken);
                 foreach (var record in page)
                 {
-                    if (Totals.Apply(record))
+                    if (Apply(record))
                     {
                         replayed++;
                     }

@@ -63,4 +63,6 @@ public sealed class AggregateState
     [Id(0)] public UsageTotals Totals { get; set; } = new();
 
     [Id(1)] public string? Unit { get; set; }
+
+    [Id(2)] public Budgets.BudgetTracker Budget { get; set; } = new();
 }

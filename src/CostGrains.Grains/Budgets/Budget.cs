@@ -2,30 +2,6 @@ using System.Globalization;
 
 namespace CostGrains.Budgets;
 
-/// <summary>How a budget's usage is counted.</summary>
-public enum BudgetPeriod
-{
-    /// <summary>Per calendar month (UTC) of the events' time.</summary>
-    Monthly,
-
-    /// <summary>All usage ever (typical for allocations).</summary>
-    Lifetime,
-}
-
-/// <summary>A budget: a limit per period and the percentages at which to alert.</summary>
-[GenerateSerializer, Immutable]
-public sealed record BudgetPolicy(
-    [property: Id(0)] decimal Limit,
-    [property: Id(1)] BudgetPeriod Period,
-    [property: Id(2)] IReadOnlyList<decimal> Thresholds)
-{
-    public static readonly IReadOnlyList<decimal> DefaultThresholds = [50m, 80m, 100m];
-
-    /// <summary>The period an event at <paramref name="time"/> counts in: "2026-11" or "lifetime".</summary>
-    public string PeriodOf(DateTimeOffset time) =>
-        Period == BudgetPeriod.Lifetime ? "lifetime" : time.UtcDateTime.ToString("yyyy-MM", CultureInfo.InvariantCulture);
-}
-
 /// <summary>A threshold crossed: announced once per threshold per period.</summary>
 [GenerateSerializer, Immutable]
 public sealed record BudgetCrossing(
@@ -90,7 +66,13 @@ public sealed class BudgetTracker
 
     public void MarkFired(BudgetCrossing crossing) => Fired.Add(Key(crossing.Period, crossing.Threshold));
 
-    private static string Key(string period, decimal threshold) => $"{period}|{threshold.ToString(CultureInfo.InvariantCulture)}";
+    private static string Key(string period, decimal threshold) => $"{period}|{Text(threshold)}";
+
+    /// <summary>
+    /// A threshold as text that does not depend on the decimal's scale: 50, 50.0 and 50.00 are one
+    /// threshold, and serialization may change the scale (equality ignores it, ToString does not).
+    /// </summary>
+    public static string Text(decimal threshold) => threshold.ToString("0.############", CultureInfo.InvariantCulture);
 
     // Both views are kept so a policy can switch between monthly and lifetime without a replay.
     private static IEnumerable<string> PeriodsOf(DateTimeOffset time)

@@ -14,6 +14,7 @@ public sealed class LiveNotifierGrain(ILogger<LiveNotifierGrain> logger) : Grain
     private static readonly TimeSpan HubRefresh = TimeSpan.FromSeconds(5);
 
     private readonly Dictionary<(TargetKind, string, string), BurnUpdate> _pending = [];
+    private readonly List<BudgetAlert> _crossings = [];
     private IReadOnlyList<ILiveHub> _hubs = [];
     private DateTime _hubsFetched = DateTime.MinValue;
     private Task? _flush;
@@ -26,11 +27,20 @@ public sealed class LiveNotifierGrain(ILogger<LiveNotifierGrain> logger) : Grain
         return Task.CompletedTask;
     }
 
+    public Task PublishCrossing(BudgetAlert alert)
+    {
+        _crossings.Add(alert);
+        _flush ??= FlushLater();
+        return Task.CompletedTask;
+    }
+
     private async Task FlushLater()
     {
         await Task.Delay(BatchWindow);
         var batch = _pending.Values.ToList();
+        var crossings = _crossings.ToList();
         _pending.Clear();
+        _crossings.Clear();
         _flush = null;
         try
         {
@@ -44,7 +54,7 @@ public sealed class LiveNotifierGrain(ILogger<LiveNotifierGrain> logger) : Grain
             {
                 try
                 {
-                    await hub.Send(batch);
+                    await hub.Send(batch, crossings);
                 }
                 catch (Exception ex)
                 {

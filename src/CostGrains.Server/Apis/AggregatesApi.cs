@@ -26,11 +26,12 @@ public sealed record AggregateResponse(
     long EventCount,
     DateTimeOffset? FirstEventAt,
     DateTimeOffset? LastEventAt,
-    long Watermark)
+    long Watermark,
+    BudgetResponse? Budget)
 {
     public static AggregateResponse From(AggregateSnapshot s) => new(
         s.Key, s.Name, s.Archived, s.Unit, s.InstanceCount, BurnDto.From(s.BurnPerHour), SpentOf(s),
-        s.EventCount, s.FirstEventAt, s.LastEventAt, s.Watermark);
+        s.EventCount, s.FirstEventAt, s.LastEventAt, s.Watermark, BudgetResponse.From(s.Budget));
 
     public static SpentDto SpentOf(AggregateSnapshot s) =>
         new(s.Total, s.CategoryTotal("compute"), s.CategoryTotal("storage"), s.ByCategory);

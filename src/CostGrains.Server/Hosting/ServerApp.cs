@@ -140,6 +140,7 @@ public static class ServerApp
         app.MapEventsApi();
         app.MapAggregatesApi();
         app.MapReconciliationApi();
+        app.MapBudgetsApi();
         app.MapHub<CostHub>(CostHub.Path);
 
         app.Lifetime.ApplicationStarted.Register(() => Announce(app, mode));

@@ -12,15 +12,24 @@ public sealed class LiveHubRelay(IHubContext<CostHub> hub, IGrainFactory grains,
 {
     public static readonly TimeSpan Refresh = TimeSpan.FromSeconds(5);
 
-    public Task Send(IReadOnlyList<BurnUpdate> updates) =>
-        Task.WhenAll(updates.Select(u => hub.Clients.Group(CostHub.Group(u.Kind, u.Org, u.Key)).SendAsync("burn", new
-        {
-            kind = u.Kind.ToString().ToLowerInvariant(),
-            key = u.Key,
-            perHour = u.PerHour,
-            total = u.Total,
-            at = u.At,
-        })));
+    public Task Send(IReadOnlyList<BurnUpdate> updates, IReadOnlyList<BudgetAlert> crossings) =>
+        Task.WhenAll(
+            updates.Select(u => hub.Clients.Group(CostHub.Group(u.Kind, u.Org, u.Key)).SendAsync("burn", new
+            {
+                kind = u.Kind.ToString().ToLowerInvariant(),
+                key = u.Key,
+                perHour = u.PerHour,
+                total = u.Total,
+                at = u.At,
+            })).Concat(crossings.Select(c => hub.Clients.Group(CostHub.Group(c.Kind, c.Org, c.Key)).SendAsync("budgetCrossed", new
+            {
+                kind = c.Kind.ToString().ToLowerInvariant(),
+                key = c.Key,
+                threshold = c.Threshold,
+                percentUsed = c.PercentUsed,
+                period = c.Period,
+                at = c.At,
+            }))));
 
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {

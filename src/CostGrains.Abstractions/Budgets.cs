@@ -1,0 +1,65 @@
+using System.Globalization;
+
+namespace CostGrains;
+
+/// <summary>How a budget's usage is counted.</summary>
+public enum BudgetPeriod
+{
+    /// <summary>Per calendar month (UTC) of the events' time.</summary>
+    Monthly,
+
+    /// <summary>All usage ever (typical for allocations).</summary>
+    Lifetime,
+}
+
+/// <summary>A budget: a limit per period and the percentages at which to alert.</summary>
+[GenerateSerializer, Immutable]
+public sealed record BudgetPolicy(
+    [property: Id(0)] decimal Limit,
+    [property: Id(1)] BudgetPeriod Period,
+    [property: Id(2)] IReadOnlyList<decimal> Thresholds)
+{
+    public static readonly IReadOnlyList<decimal> DefaultThresholds = [50m, 80m, 100m];
+
+    /// <summary>The period an event at <paramref name="time"/> counts in: "2026-11" or "lifetime".</summary>
+    public string PeriodOf(DateTimeOffset time) =>
+        Period == BudgetPeriod.Lifetime ? "lifetime" : time.UtcDateTime.ToString("yyyy-MM", CultureInfo.InvariantCulture);
+}
+
+/// <summary>A budget threshold crossing, as stored and announced (once).</summary>
+[GenerateSerializer, Immutable]
+public sealed record BudgetAlert(
+    [property: Id(0)] string Id,
+    [property: Id(1)] TargetKind Kind,
+    [property: Id(2)] string Org,
+    [property: Id(3)] string Key,
+    [property: Id(4)] string Period,
+    [property: Id(5)] decimal Threshold,
+    [property: Id(6)] decimal PercentUsed,
+    [property: Id(7)] decimal Used,
+    [property: Id(8)] decimal Limit,
+    [property: Id(9)] string TriggeredBy,
+    [property: Id(10)] DateTimeOffset At);
+
+/// <summary>The budget view of an aggregate for the current period.</summary>
+[GenerateSerializer, Immutable]
+public sealed record BudgetStatus(
+    [property: Id(0)] decimal Limit,
+    [property: Id(1)] BudgetPeriod Period,
+    [property: Id(2)] IReadOnlyList<decimal> Thresholds,
+    [property: Id(3)] string CurrentPeriod,
+    [property: Id(4)] decimal Used,
+    [property: Id(5)] decimal PercentUsed,
+    [property: Id(6)] string State);
+
+/// <summary>An organization's budget alerts: stores each once and announces it once.</summary>
+[Alias("CostGrains.IAlertLogGrain")]
+public interface IAlertLogGrain : IGrainWithStringKey
+{
+    /// <summary>Stores and announces the alert; false (and nothing happens) when its id is already stored.</summary>
+    [Alias("Record")]
+    Task<bool> Record(BudgetAlert alert);
+
+    [Alias("List")]
+    Task<IReadOnlyList<BudgetAlert>> List(int limit);
+}
