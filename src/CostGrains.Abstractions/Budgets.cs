@@ -63,3 +63,43 @@ public interface IAlertLogGrain : IGrainWithStringKey
     [Alias("List")]
     Task<IReadOnlyList<BudgetAlert>> List(int limit);
 }
+
+/// <summary>An organization's outgoing webhook endpoint.</summary>
+[GenerateSerializer, Immutable]
+public sealed record WebhookEndpoint(
+    [property: Id(0)] string Id,
+    [property: Id(1)] Uri Url,
+    [property: Id(2)] string Secret,
+    [property: Id(3)] DateTimeOffset CreatedAt);
+
+/// <summary>One attempt to deliver an alert to an endpoint.</summary>
+[GenerateSerializer, Immutable]
+public sealed record WebhookAttempt(
+    [property: Id(0)] string EndpointId,
+    [property: Id(1)] string AlertId,
+    [property: Id(2)] int Attempt,
+    [property: Id(3)] int? Status,
+    [property: Id(4)] string? Error,
+    [property: Id(5)] DateTimeOffset At,
+    [property: Id(6)] bool Delivered);
+
+/// <summary>An organization's webhooks: endpoints, pending deliveries (persisted) and the delivery log.</summary>
+[Alias("CostGrains.IWebhookGrain")]
+public interface IWebhookGrain : IGrainWithStringKey
+{
+    [Alias("Add")]
+    Task<WebhookEndpoint> Add(Uri url, string secret);
+
+    [Alias("Remove")]
+    Task<bool> Remove(string id);
+
+    [Alias("List")]
+    Task<IReadOnlyList<WebhookEndpoint>> List();
+
+    /// <summary>Queues the alert for every endpoint; delivery goes on in the background, with retries.</summary>
+    [Alias("Enqueue")]
+    Task Enqueue(BudgetAlert alert);
+
+    [Alias("Log")]
+    Task<IReadOnlyList<WebhookAttempt>> Log(int limit);
+}

@@ -4,6 +4,9 @@ namespace CostGrains.Budgets;
 public sealed class AlertLogState
 {
     [Id(0)] public List<BudgetAlert> Alerts { get; set; } = [];
+
+    /// <summary>Alerts handed to the organization's webhooks.</summary>
+    [Id(1)] public HashSet<string> Forwarded { get; set; } = new(StringComparer.Ordinal);
 }
 
 /// <summary>
@@ -21,6 +24,12 @@ public sealed class AlertLogGrain([PersistentState("alerts", GrainStorage.Name)]
         _ids ??= state.State.Alerts.Select(a => a.Id).ToHashSet(StringComparer.Ordinal);
         if (!_ids.Add(alert.Id))
         {
+            // Already stored and announced; finish the hand-off to the webhooks if that failed before.
+            if (!state.State.Forwarded.Contains(alert.Id))
+            {
+                await Forward(state.State.Alerts.First(a => a.Id == alert.Id));
+            }
+
             return false;
         }
 
@@ -37,7 +46,15 @@ public sealed class AlertLogGrain([PersistentState("alerts", GrainStorage.Name)]
         }
 
         await GrainFactory.GetGrain<ILiveNotifierGrain>(0).PublishCrossing(alert);
+        await Forward(alert);
         return true;
+    }
+
+    private async Task Forward(BudgetAlert alert)
+    {
+        await GrainFactory.GetGrain<IWebhookGrain>(alert.Org).Enqueue(alert);
+        state.State.Forwarded.Add(alert.Id);
+        await state.WriteStateAsync();
     }
 
     public Task<IReadOnlyList<BudgetAlert>> List(int limit) =>

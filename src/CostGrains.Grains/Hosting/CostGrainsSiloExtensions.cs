@@ -21,6 +21,8 @@ public static class CostGrainsSiloExtensions
 
         silo.Services.AddOptions<LedgerStreamOptions>().Configure(o => streamSection?.Bind(o));
         silo.Services.AddSingleton<ReplayThrottle>();
+        silo.Services.AddHttpClient("webhooks");
+        silo.Services.AddOptions<Webhooks.WebhookOptions>().Configure(o => configuration?.GetSection("CostGrains:Webhooks").Bind(o));
         silo.Services.AddSingleton<AggregateServices>();
         silo.Services.AddOptions<AggregateOptions>().Configure(o => configuration?.GetSection("CostGrains:Aggregates").Bind(o));
 

@@ -141,6 +141,7 @@ public static class ServerApp
         app.MapAggregatesApi();
         app.MapReconciliationApi();
         app.MapBudgetsApi();
+        app.MapWebhooksApi();
         app.MapHub<CostHub>(CostHub.Path);
 
         app.Lifetime.ApplicationStarted.Register(() => Announce(app, mode));
