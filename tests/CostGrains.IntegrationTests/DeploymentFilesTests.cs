@@ -11,7 +11,7 @@ namespace CostGrains.IntegrationTests;
 /// </summary>
 public sealed class DeploymentFilesTests
 {
-    private static readonly string Root = FindRoot();
+    private static readonly string Root = InProcessServer.RepositoryRoot();
 
     private static YamlMappingNode Compose()
     {
@@ -90,18 +90,5 @@ public sealed class DeploymentFilesTests
                 Assert.True(known, $"{variable} is set in docker-compose.yml but the server never reads it");
             }
         }
-    }
-
-    private static string FindRoot()
-    {
-        for (var dir = new DirectoryInfo(AppContext.BaseDirectory); dir is not null; dir = dir.Parent)
-        {
-            if (File.Exists(Path.Combine(dir.FullName, "CostGrains.sln")))
-            {
-                return dir.FullName;
-            }
-        }
-
-        throw new DirectoryNotFoundException("CostGrains.sln not found above the test binaries.");
     }
 }

@@ -128,6 +128,8 @@ public static class ServerApp
     private static void MapCostGrains(this WebApplication app, StorageMode mode)
     {
         app.UseExceptionHandler(handler => handler.Run(WriteUnhandled));
+        app.UseDefaultFiles();
+        app.UseStaticFiles();
         app.UseStatusCodePages();
         app.UseAuthentication();
         app.UseAuthorization();

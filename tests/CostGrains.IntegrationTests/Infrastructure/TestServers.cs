@@ -113,11 +113,27 @@ public sealed class InProcessServer : TestServerBase
             config[k] = v;
         }
 
-        var app = await ServerApp.BuildAsync([$"--urls=http://127.0.0.1:{port}"], b => b.Configuration.AddInMemoryCollection(config));
+        // The dashboard's files live in the server project (as under `dotnet run`), not beside the tests.
+        var contentRoot = Path.Combine(RepositoryRoot(), "src", "CostGrains.Server");
+        var app = await ServerApp.BuildAsync([$"--urls=http://127.0.0.1:{port}", $"--contentRoot={contentRoot}"],
+            b => b.Configuration.AddInMemoryCollection(config));
         await app.StartAsync();
         var server = new InProcessServer(app, port);
         await server.WaitReadyAsync(TimeSpan.FromSeconds(60));
         return server;
+    }
+
+    public static string RepositoryRoot()
+    {
+        for (var dir = new DirectoryInfo(AppContext.BaseDirectory); dir is not null; dir = dir.Parent)
+        {
+            if (File.Exists(Path.Combine(dir.FullName, "CostGrains.sln")))
+            {
+                return dir.FullName;
+            }
+        }
+
+        throw new DirectoryNotFoundException("CostGrains.sln not found above the test binaries.");
     }
 
     public override async ValueTask DisposeAsync()
