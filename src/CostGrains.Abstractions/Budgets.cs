@@ -22,8 +22,17 @@ public sealed record BudgetPolicy(
     public static readonly IReadOnlyList<decimal> DefaultThresholds = [50m, 80m, 100m];
 
     /// <summary>The period an event at <paramref name="time"/> counts in: "2026-11" or "lifetime".</summary>
-    public string PeriodOf(DateTimeOffset time) =>
-        Period == BudgetPeriod.Lifetime ? "lifetime" : time.UtcDateTime.ToString("yyyy-MM", CultureInfo.InvariantCulture);
+    public string PeriodOf(DateTimeOffset time) => Period == BudgetPeriod.Lifetime ? "lifetime" : MonthKey(time);
+
+    private static readonly System.Collections.Concurrent.ConcurrentDictionary<int, string> MonthKeys = new();
+
+    /// <summary>"yyyy-MM" of the UTC time, formatted once per month rather than once per event.</summary>
+    public static string MonthKey(DateTimeOffset time)
+    {
+        var utc = time.UtcDateTime;
+        return MonthKeys.GetOrAdd(utc.Year * 100 + utc.Month,
+            static ym => $"{(ym / 100).ToString("D4", CultureInfo.InvariantCulture)}-{(ym % 100).ToString("D2", CultureInfo.InvariantCulture)}");
+    }
 }
 
 /// <summary>A budget threshold crossing, as stored and announced (once).</summary>

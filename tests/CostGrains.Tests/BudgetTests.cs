@@ -65,6 +65,13 @@ public sealed class BudgetTests
         Assert.Equal("0.5", BudgetTracker.Text(0.50m));
     }
 
+    [Theory]
+    [InlineData("2026-11-30T23:59:59Z", "2026-11")]
+    [InlineData("2026-12-01T00:30:00+01:00", "2026-11")]
+    [InlineData("0999-01-05T00:00:00Z", "0999-01")]
+    public void Month_keys_are_the_utc_calendar_month(string time, string month) =>
+        Assert.Equal(month, BudgetPolicy.MonthKey(DateTimeOffset.Parse(time, System.Globalization.CultureInfo.InvariantCulture)));
+
     [Fact]
     public void Replaying_after_a_restart_with_the_fired_set_announces_nothing_again()
     {

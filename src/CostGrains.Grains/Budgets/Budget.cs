@@ -78,6 +78,6 @@ public sealed class BudgetTracker
     private static IEnumerable<string> PeriodsOf(DateTimeOffset time)
     {
         yield return "lifetime";
-        yield return time.UtcDateTime.ToString("yyyy-MM", CultureInfo.InvariantCulture);
+        yield return BudgetPolicy.MonthKey(time);
     }
 }
