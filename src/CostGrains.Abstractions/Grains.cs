@@ -8,6 +8,10 @@ public interface IUsageAggregateGrain : IGrainWithStringKey
     [Alias("GetSnapshot")]
     Task<AggregateSnapshot> GetSnapshot();
 
+    /// <summary>Renames and/or archives the aggregate; its usage and totals are untouched.</summary>
+    [Alias("UpdateProfile")]
+    Task<AggregateSnapshot> UpdateProfile(string? name, bool? archived);
+
     /// <summary>Sets (or with null removes) the budget; crossings the usage so far reaches are announced.</summary>
     [Alias("SetBudget")]
     Task<AggregateSnapshot> SetBudget(BudgetPolicy? policy);

@@ -124,6 +124,14 @@ public abstract class AggregateGrain : Grain, IUsageAggregateGrain, IStreamSubsc
 
     public Task<AggregateSnapshot> GetSnapshot() => Task.FromResult(CreateSnapshot());
 
+    public async Task<AggregateSnapshot> UpdateProfile(string? name, bool? archived)
+    {
+        _state.State.Name = name ?? _state.State.Name;
+        _state.State.Archived = archived ?? _state.State.Archived;
+        await Checkpoint();
+        return CreateSnapshot();
+    }
+
     public async Task<AggregateSnapshot> SetBudget(BudgetPolicy? policy)
     {
         Budget.Policy = policy;
@@ -197,7 +205,7 @@ public abstract class AggregateGrain : Grain, IUsageAggregateGrain, IStreamSubsc
     protected virtual AggregateSnapshot CreateSnapshot() => new(
         _kind, _target.Org, _target.Key, _state.State.Unit ?? PriceCatalog.Usd,
         Totals.Total, new Dictionary<string, decimal>(Totals.ByCategory), Totals.EventCount, Totals.Watermark,
-        Totals.FirstEventAt, Totals.LastEventAt, BurnPerHour: 0m, Name: _target.Key, Archived: false, InstanceCount: 0,
+        Totals.FirstEventAt, Totals.LastEventAt, BurnPerHour: 0m, Name: _state.State.Name ?? _target.Key, Archived: _state.State.Archived, InstanceCount: 0,
         Budget: BudgetView());
 
     private BudgetStatus? BudgetView()

@@ -65,4 +65,9 @@ public sealed class AggregateState
     [Id(1)] public string? Unit { get; set; }
 
     [Id(2)] public Budgets.BudgetTracker Budget { get; set; } = new();
+
+    /// <summary>Display name; the key when never set. Renaming never touches what was attributed.</summary>
+    [Id(3)] public string? Name { get; set; }
+
+    [Id(4)] public bool Archived { get; set; }
 }

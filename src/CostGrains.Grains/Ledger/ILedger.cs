@@ -33,6 +33,9 @@ public interface ILedger
     /// <summary>The ledger's totals per aggregate of an organization: the reconciliation reference.</summary>
     Task<IReadOnlyList<TargetSum>> SumByTargetAsync(string org, CancellationToken cancellationToken);
 
+    /// <summary>Creates the aggregate ahead of its first usage; false when it already exists.</summary>
+    Task<bool> RegisterTargetAsync(TargetRef target, string unit, CancellationToken cancellationToken);
+
     /// <summary>The aggregate if it was ever used, else null.</summary>
     Task<TargetEntry?> GetTargetAsync(TargetRef target, CancellationToken cancellationToken);
 

@@ -110,6 +110,14 @@ public sealed class InMemoryLedger : ILedger
         }
     }
 
+    public Task<bool> RegisterTargetAsync(TargetRef target, string unit, CancellationToken cancellationToken)
+    {
+        lock (_gate)
+        {
+            return Task.FromResult(_targets.TryAdd(target, new TargetEntry(target, unit, DateTimeOffset.UtcNow)));
+        }
+    }
+
     public Task<TargetEntry?> GetTargetAsync(TargetRef target, CancellationToken cancellationToken)
     {
         lock (_gate)

@@ -203,6 +203,16 @@ public sealed class PostgresLedger : ILedger, IAsyncDisposable
         return sums;
     }
 
+    public async Task<bool> RegisterTargetAsync(TargetRef target, string unit, CancellationToken cancellationToken)
+    {
+        await using var command = _db.CreateCommand("INSERT INTO cg_target (org, kind, key, unit) VALUES ($1, $2, $3, $4) ON CONFLICT DO NOTHING");
+        command.Parameters.Add(new() { Value = target.Org });
+        command.Parameters.Add(new() { Value = (short)target.Kind });
+        command.Parameters.Add(new() { Value = target.Key });
+        command.Parameters.Add(new() { Value = unit });
+        return await command.ExecuteNonQueryAsync(cancellationToken) == 1;
+    }
+
     public async Task<TargetEntry?> GetTargetAsync(TargetRef target, CancellationToken cancellationToken)
     {
         await using var command = _db.CreateCommand("SELECT unit, first_seen FROM cg_target WHERE org = $1 AND kind = $2 AND key = $3");

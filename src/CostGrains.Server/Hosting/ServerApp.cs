@@ -141,6 +141,7 @@ public static class ServerApp
         app.MapSkusApi();
         app.MapEventsApi();
         app.MapAggregatesApi();
+        app.MapProjectsApi();
         app.MapReconciliationApi();
         app.MapBudgetsApi();
         app.MapWebhooksApi();
