@@ -8,6 +8,18 @@ public enum TargetKind : short
     Workspace = 2,
 }
 
+public static class TargetKinds
+{
+    /// <summary>The kind as the API, the hub and alert ids spell it: project, allocation, workspace.</summary>
+    public static string Name(this TargetKind kind) => kind switch
+    {
+        TargetKind.Project => "project",
+        TargetKind.Allocation => "allocation",
+        TargetKind.Workspace => "workspace",
+        _ => throw new ArgumentOutOfRangeException(nameof(kind), kind, null),
+    };
+}
+
 /// <summary>One aggregate: an organization's project, allocation or workspace.</summary>
 [GenerateSerializer, Immutable]
 public readonly record struct TargetRef(
@@ -32,7 +44,7 @@ public readonly record struct TargetRef(
         return new TargetRef(kind, grainKey[..slash], grainKey[(slash + 1)..]);
     }
 
-    public override string ToString() => $"{Kind.ToString().ToLowerInvariant()}:{GrainKey}";
+    public override string ToString() => $"{Kind.Name()}:{GrainKey}";
 }
 
 /// <summary>Stream namespaces, one per aggregate grain type (implicit subscriptions).</summary>

@@ -257,7 +257,7 @@ public abstract class AggregateGrain : Grain, IUsageAggregateGrain, IStreamSubsc
         var log = GrainFactory.GetGrain<IAlertLogGrain>(_target.Org);
         foreach (var crossing in _crossings.Values.OrderBy(c => c.Period).ThenBy(c => c.Threshold).ToList())
         {
-            var id = $"{_kind.ToString().ToLowerInvariant()}:{_target.Key}:{crossing.Period}:{BudgetTracker.Text(crossing.Threshold)}";
+            var id = $"{_kind.Name()}:{_target.Key}:{crossing.Period}:{BudgetTracker.Text(crossing.Threshold)}";
             try
             {
                 await log.Record(new BudgetAlert(id, _kind, _target.Org, _target.Key, crossing.Period, crossing.Threshold,

@@ -59,7 +59,7 @@ public static class UsageRater
             var targetUnit = TargetUnit(e, catalog) ?? unit;
             if (unit != targetUnit)
             {
-                var field = e.Kind.ToString().ToLowerInvariant();
+                var field = e.Kind.Name();
                 errors.Add(new IngestError(e.Index, "sku",
                     $"SKU '{e.Sku}' is priced in '{unit}' but {field} '{e.Target}' is accounted in '{targetUnit}'."));
                 continue;

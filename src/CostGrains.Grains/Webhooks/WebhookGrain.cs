@@ -182,7 +182,7 @@ public sealed class WebhookGrain(
             alert = new
             {
                 id = alert.Id,
-                kind = alert.Kind.ToString().ToLowerInvariant(),
+                kind = alert.Kind.Name(),
                 key = alert.Key,
                 period = alert.Period,
                 threshold = alert.Threshold,

@@ -93,7 +93,7 @@ public static class BudgetsApi
         }
 
         var alerts = await grains.GetGrain<IAlertLogGrain>(org).List(limit ?? 100);
-        return TypedResults.Ok(alerts.Select(a => new AlertResponse(a.Id, a.Kind.ToString().ToLowerInvariant(), a.Key, a.Period,
+        return TypedResults.Ok(alerts.Select(a => new AlertResponse(a.Id, a.Kind.Name(), a.Key, a.Period,
             a.Threshold, a.PercentUsed, a.Used, a.Limit, a.TriggeredBy, a.At)));
     }
 }

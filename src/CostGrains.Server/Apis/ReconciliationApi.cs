@@ -34,7 +34,7 @@ public static class ReconciliationApi
         var mismatches = sums.Zip(snapshots)
             .Where(p => p.First.Total != p.Second.Total || p.First.EventCount != p.Second.EventCount)
             .Select(p => new ReconciliationMismatch(
-                p.First.Target.Kind.ToString().ToLowerInvariant(), p.First.Target.Key,
+                p.First.Target.Kind.Name(), p.First.Target.Key,
                 p.First.Total, p.First.EventCount, p.Second.Total, p.Second.EventCount))
             .ToList();
         return TypedResults.Ok(new ReconciliationResponse(

@@ -15,9 +15,9 @@ public sealed class CostHub : Hub
 {
     public const string Path = "/hubs/cost";
 
-    private static readonly HashSet<string> Kinds = ["project", "allocation", "workspace"];
+    private static readonly HashSet<string> Kinds = Enum.GetValues<TargetKind>().Select(k => k.Name()).ToHashSet();
 
-    public static string Group(TargetKind kind, string org, string key) => $"{kind.ToString().ToLowerInvariant()}:{org}/{key}";
+    public static string Group(TargetKind kind, string org, string key) => $"{kind.Name()}:{org}/{key}";
 
     public Task Subscribe(string kind, string key) =>
         Groups.AddToGroupAsync(Context.ConnectionId, GroupFor(kind, key));

@@ -16,14 +16,14 @@ public sealed class LiveHubRelay(IHubContext<CostHub> hub, IGrainFactory grains,
         Task.WhenAll(
             updates.Select(u => hub.Clients.Group(CostHub.Group(u.Kind, u.Org, u.Key)).SendAsync("burn", new
             {
-                kind = u.Kind.ToString().ToLowerInvariant(),
+                kind = u.Kind.Name(),
                 key = u.Key,
                 perHour = u.PerHour,
                 total = u.Total,
                 at = u.At,
             })).Concat(crossings.Select(c => hub.Clients.Group(CostHub.Group(c.Kind, c.Org, c.Key)).SendAsync("budgetCrossed", new
             {
-                kind = c.Kind.ToString().ToLowerInvariant(),
+                kind = c.Kind.Name(),
                 key = c.Key,
                 threshold = c.Threshold,
                 percentUsed = c.PercentUsed,
