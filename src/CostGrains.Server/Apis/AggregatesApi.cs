@@ -51,8 +51,6 @@ public static class AggregatesApi
         return app;
     }
 
-    public static IUsageAggregateGrain Grain(IGrainFactory grains, TargetRef target) => AggregateGrains.Get(grains, target);
-
     private static async Task<Results<Ok<List<ProjectListItem>>, ProblemHttpResult>> ListProjects(
         HttpContext context, IGrainFactory grains, ILedger ledger, CancellationToken cancellationToken)
     {
@@ -62,7 +60,7 @@ public static class AggregatesApi
         }
 
         var targets = await ledger.ListTargetsAsync(org, TargetKind.Project, cancellationToken);
-        var snapshots = await Task.WhenAll(targets.Select(t => Grain(grains, t.Target).GetSnapshot()));
+        var snapshots = await Task.WhenAll(targets.Select(t => AggregateGrains.Get(grains, t.Target).GetSnapshot()));
         return TypedResults.Ok(snapshots
             .Select(s => new ProjectListItem(s.Key, s.Name, s.Archived, s.InstanceCount, BurnDto.From(s.BurnPerHour), AggregateResponse.SpentOf(s)))
             .ToList());
@@ -82,7 +80,7 @@ public static class AggregatesApi
             return Problems.NotFound($"{kind} '{key}' has no usage yet.");
         }
 
-        var snapshot = await Grain(grains, target).GetSnapshot();
+        var snapshot = await AggregateGrains.Get(grains, target).GetSnapshot();
         return TypedResults.Ok(AggregateResponse.From(snapshot with { Unit = entry.Unit }));
     }
 }

@@ -1,3 +1,4 @@
+using CostGrains.Aggregates;
 using CostGrains.Server.Auth;
 using Microsoft.AspNetCore.Http.HttpResults;
 
@@ -63,7 +64,7 @@ public static class BudgetsApi
             return Problems.Field("thresholds", $"1 to {MaxThresholds} distinct percentages above 0 and at most 1000, e.g. [50, 80, 100].");
         }
 
-        var snapshot = await AggregatesApi.Grain(grains, new TargetRef(kind, org, key))
+        var snapshot = await AggregateGrains.Get(grains, new TargetRef(kind, org, key))
             .SetBudget(new BudgetPolicy(request.Limit.Value, period, thresholds.Order().ToArray()));
         return TypedResults.Ok(BudgetResponse.From(snapshot.Budget)!);
     }
@@ -75,7 +76,7 @@ public static class BudgetsApi
             return problem!;
         }
 
-        await AggregatesApi.Grain(grains, new TargetRef(kind, org, key)).SetBudget(null);
+        await AggregateGrains.Get(grains, new TargetRef(kind, org, key)).SetBudget(null);
         return TypedResults.NoContent();
     }
 

@@ -1,3 +1,4 @@
+using CostGrains.Aggregates;
 using CostGrains.Ingest;
 using CostGrains.Ledger;
 using CostGrains.Server.Auth;
@@ -45,7 +46,7 @@ public static class ProjectsApi
             return Problems.Conflict($"Project '{request.Key}' already exists.");
         }
 
-        var snapshot = await AggregatesApi.Grain(grains, target).UpdateProfile(request.Name?.Trim(), archived: false);
+        var snapshot = await AggregateGrains.Get(grains, target).UpdateProfile(request.Name?.Trim(), archived: false);
         return TypedResults.Created($"/v1/projects/{target.Key}", AggregateResponse.From(snapshot));
     }
 
@@ -68,7 +69,7 @@ public static class ProjectsApi
             return Problems.NotFound($"Project '{key}' does not exist.");
         }
 
-        var snapshot = await AggregatesApi.Grain(grains, target).UpdateProfile(request.Name?.Trim(), request.Archived);
+        var snapshot = await AggregateGrains.Get(grains, target).UpdateProfile(request.Name?.Trim(), request.Archived);
         return TypedResults.Ok(AggregateResponse.From(snapshot));
     }
 

@@ -1,3 +1,4 @@
+using CostGrains.Aggregates;
 using CostGrains.Ledger;
 using CostGrains.Server.Auth;
 using Microsoft.AspNetCore.Http.HttpResults;
@@ -30,7 +31,7 @@ public static class ReconciliationApi
         }
 
         var sums = await ledger.SumByTargetAsync(org, cancellationToken);
-        var snapshots = await Task.WhenAll(sums.Select(s => AggregatesApi.Grain(grains, s.Target).GetSnapshot()));
+        var snapshots = await Task.WhenAll(sums.Select(s => AggregateGrains.Get(grains, s.Target).GetSnapshot()));
         var mismatches = sums.Zip(snapshots)
             .Where(p => p.First.Total != p.Second.Total || p.First.EventCount != p.Second.EventCount)
             .Select(p => new ReconciliationMismatch(
