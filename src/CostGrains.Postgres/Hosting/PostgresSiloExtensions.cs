@@ -65,9 +65,7 @@ public static class PostgresSiloExtensions
             try
             {
                 await PostgresMigrator.MigrateAsync(db, logger);
-                await using var ledger = new PostgresLedger(db, new PostgresLedgerOptions { Partitions = partitions, Writers = 1 },
-                    Microsoft.Extensions.Logging.Abstractions.NullLogger<PostgresLedger>.Instance);
-                await ledger.InitializeAsync(CancellationToken.None);
+                await PostgresLedger.EnsurePartitionsAsync(db, partitions, CancellationToken.None);
                 return;
             }
             catch (NpgsqlException ex) when (DateTime.UtcNow < deadline && ex.IsTransient)

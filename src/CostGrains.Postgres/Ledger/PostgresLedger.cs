@@ -73,22 +73,23 @@ public sealed class PostgresLedger : ILedger, IAsyncDisposable
     public LedgerSignal Signal { get; }
 
     /// <summary>Creates the partition counters on first use and refuses a changed partition count.</summary>
-    public async Task InitializeAsync(CancellationToken cancellationToken)
+    public static async Task EnsurePartitionsAsync(NpgsqlDataSource db, int partitions, CancellationToken cancellationToken)
     {
-        await using var batch = _db.CreateBatch();
+        var count = partitions.ToString(CultureInfo.InvariantCulture);
+        await using var batch = db.CreateBatch();
         batch.BatchCommands.Add(new NpgsqlBatchCommand(
             "INSERT INTO cg_setting (key, value) VALUES ('partitions', $1) ON CONFLICT DO NOTHING")
-        { Parameters = { new() { Value = Partitions.ToString(CultureInfo.InvariantCulture) } } });
+        { Parameters = { new() { Value = count } } });
         batch.BatchCommands.Add(new NpgsqlBatchCommand(
             "INSERT INTO cg_partition (partition) SELECT generate_series(0, $1 - 1) ON CONFLICT DO NOTHING")
-        { Parameters = { new() { Value = Partitions } } });
+        { Parameters = { new() { Value = partitions } } });
         await batch.ExecuteNonQueryAsync(cancellationToken);
-        await using var check = _db.CreateCommand("SELECT value FROM cg_setting WHERE key = 'partitions'");
+        await using var check = db.CreateCommand("SELECT value FROM cg_setting WHERE key = 'partitions'");
         var stored = (string?)await check.ExecuteScalarAsync(cancellationToken);
-        if (stored != Partitions.ToString(CultureInfo.InvariantCulture))
+        if (stored != count)
         {
             throw new InvalidOperationException(
-                $"The ledger was created with {stored} partitions; this node is configured for {Partitions}. The partition count cannot change.");
+                $"The ledger was created with {stored} partitions; this node is configured for {partitions}. The partition count cannot change.");
         }
     }
 
