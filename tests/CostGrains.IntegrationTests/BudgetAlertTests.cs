@@ -10,17 +10,11 @@ namespace CostGrains.IntegrationTests;
 [Collection(PostgresCollection.Name)]
 public sealed class BudgetAlertTests(PostgresFixture postgres)
 {
-    public sealed record Crossing(string Kind, string Key, decimal Threshold, decimal PercentUsed, string Period, DateTimeOffset At);
-
-    public sealed record Burn(string Kind, string Key, decimal PerHour, decimal Total, DateTimeOffset At);
-
-    private static async Task<HubConnection> Watch(TestServerBase server, string key, ConcurrentQueue<Crossing> crossings, ConcurrentQueue<Burn> burns)
+    private static async Task<HubConnection> Watch(TestServerBase server, string key, ConcurrentQueue<CrossingMessage> crossings, ConcurrentQueue<BurnMessage> burns)
     {
-        var hub = new HubConnectionBuilder()
-            .WithUrl(new Uri(server.BaseAddress, "hubs/cost"), o => o.AccessTokenProvider = () => Task.FromResult<string?>(key))
-            .Build();
-        hub.On<Crossing>("budgetCrossed", crossings.Enqueue);
-        hub.On<Burn>("burn", burns.Enqueue);
+        var hub = server.ConnectHub(key);
+        hub.On<CrossingMessage>("budgetCrossed", crossings.Enqueue);
+        hub.On<BurnMessage>("burn", burns.Enqueue);
         await hub.StartAsync();
         await hub.InvokeAsync("Subscribe", "project", "b");
         return hub;
@@ -41,8 +35,8 @@ public sealed class BudgetAlertTests(PostgresFixture postgres)
             admin = await server.CreateOrgAsync("acme", "admin");
             var member = await server.CreateKeyAsync("acme", "member");
             using var client = server.Client(admin);
-            var crossings = new ConcurrentQueue<Crossing>();
-            await using var hub = await Watch(server, member, crossings, new ConcurrentQueue<Burn>());
+            var crossings = new ConcurrentQueue<CrossingMessage>();
+            await using var hub = await Watch(server, member, crossings, new ConcurrentQueue<BurnMessage>());
 
             var put = await client.PutAsJsonAsync("v1/projects/b/budget", new { limit = 10m });
             Assert.Equal(HttpStatusCode.OK, put.StatusCode);
@@ -77,8 +71,8 @@ public sealed class BudgetAlertTests(PostgresFixture postgres)
         // A new node on the same database: grains replay, the same batch is re-sent, more is spent.
         await using var restarted = await InProcessServer.StartAsync(database);
         using var again = restarted.Client(admin);
-        var after = new ConcurrentQueue<Crossing>();
-        var burns = new ConcurrentQueue<Burn>();
+        var after = new ConcurrentQueue<CrossingMessage>();
+        var burns = new ConcurrentQueue<BurnMessage>();
         await using var hub2 = await Watch(restarted, admin, after, burns);
         await Spend(again, "s3", 2m); // duplicate
         await Spend(again, "s5", 5m);

@@ -10,22 +10,6 @@ namespace CostGrains.IntegrationTests;
 [Collection(PostgresCollection.Name)]
 public sealed class LiveHubTests(PostgresFixture postgres)
 {
-    public sealed record Burn(string Kind, string Key, decimal PerHour, decimal Total, DateTimeOffset At);
-
-    private static HubConnection Connect(TestServerBase server, string? key, string? org = null)
-    {
-        var url = new Uri(server.BaseAddress, "hubs/cost" + (org is null ? "" : $"?org={org}"));
-        return new HubConnectionBuilder()
-            .WithUrl(url, o =>
-            {
-                if (key is not null)
-                {
-                    o.AccessTokenProvider = () => Task.FromResult<string?>(key);
-                }
-            })
-            .Build();
-    }
-
     [Fact]
     public async Task Hub_refuses_missing_unknown_and_write_only_keys_and_other_organizations()
     {
@@ -36,16 +20,16 @@ public sealed class LiveHubTests(PostgresFixture postgres)
 
         foreach (var (key, status) in new[] { ((string?)null, HttpStatusCode.Unauthorized), ("cg_unknown", HttpStatusCode.Unauthorized), (ingest, HttpStatusCode.Forbidden) })
         {
-            await using var refused = Connect(server, key);
+            await using var refused = server.ConnectHub(key);
             var error = await Assert.ThrowsAsync<HttpRequestException>(() => refused.StartAsync());
             Assert.Equal(status, error.StatusCode);
         }
 
-        await using var wrongOrg = Connect(server, member, org: "other");
+        await using var wrongOrg = server.ConnectHub(member, org: "other");
         await wrongOrg.StartAsync();
         await Assert.ThrowsAsync<HubException>(() => wrongOrg.InvokeAsync("Subscribe", "project", "web"));
 
-        await using var ok = Connect(server, member);
+        await using var ok = server.ConnectHub(member);
         await ok.StartAsync();
         await ok.InvokeAsync("Subscribe", "project", "web");
         await Assert.ThrowsAsync<HubException>(() => ok.InvokeAsync("Subscribe", "budget", "web"));
@@ -61,9 +45,9 @@ public sealed class LiveHubTests(PostgresFixture postgres)
         await using var b = await ServerProcess.StartNodeAsync(connectionString, clusterId);
         var admin = await a.CreateOrgAsync("acme", "admin");
 
-        var received = new ConcurrentQueue<Burn>();
-        await using var hub = Connect(a, admin);
-        hub.On<Burn>("burn", received.Enqueue);
+        var received = new ConcurrentQueue<BurnMessage>();
+        await using var hub = a.ConnectHub(admin);
+        hub.On<BurnMessage>("burn", received.Enqueue);
         await hub.StartAsync();
         await hub.InvokeAsync("Subscribe", "project", "live");
 

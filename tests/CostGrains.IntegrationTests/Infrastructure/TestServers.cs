@@ -3,10 +3,16 @@ using System.Net.Http.Headers;
 using System.Net.Http.Json;
 using System.Text.Json;
 using CostGrains.Server.Hosting;
+using Microsoft.AspNetCore.SignalR.Client;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.Extensions.Configuration;
 
 namespace CostGrains.Testing;
+
+/// <summary>The hub's messages as a client receives them.</summary>
+public sealed record BurnMessage(string Kind, string Key, decimal PerHour, decimal Total, DateTimeOffset At);
+
+public sealed record CrossingMessage(string Kind, string Key, decimal Threshold, decimal PercentUsed, string Period, DateTimeOffset At);
 
 /// <summary>What every test server offers: its address, an admin HTTP client and API helpers.</summary>
 public abstract class TestServerBase : IAsyncDisposable
@@ -33,6 +39,17 @@ public abstract class TestServerBase : IAsyncDisposable
 
         return http;
     }
+
+    /// <summary>A (not yet started) connection to the live hub with the given key.</summary>
+    public HubConnection ConnectHub(string? key, string? org = null) => new HubConnectionBuilder()
+        .WithUrl(new Uri(BaseAddress, "hubs/cost" + (org is null ? "" : $"?org={org}")), o =>
+        {
+            if (key is not null)
+            {
+                o.AccessTokenProvider = () => Task.FromResult<string?>(key);
+            }
+        })
+        .Build();
 
     public async Task WaitReadyAsync(TimeSpan timeout)
     {
