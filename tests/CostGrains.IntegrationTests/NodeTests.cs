@@ -49,7 +49,7 @@ public sealed class NodeTests(PostgresFixture postgres)
     }
 
     [Fact]
-    public async Task Migrations_are_versioned_and_applying_them_again_changes_nothing()
+    public async Task Migrations_are_versioned_idempotent_and_keep_money_numeric()
     {
         var connectionString = await postgres.Server.CreateDatabaseAsync("migrate");
         await using var db = PostgresSiloExtensions.CreateDataSource(connectionString);
@@ -57,6 +57,18 @@ public sealed class NodeTests(PostgresFixture postgres)
         Assert.Equal(0, await PostgresMigrator.MigrateAsync(db, NullLogger.Instance));
         await using var command = db.CreateCommand("SELECT string_agg(version::text, ',' ORDER BY version) FROM cg_schema_migration");
         Assert.Equal(string.Join(',', PostgresMigrator.Scripts.Select(s => s.Version)), (string?)await command.ExecuteScalarAsync());
+        // Money is numeric, never a binary float: amounts, prices and quantities keep every decimal.
+        await using var types = db.CreateCommand("""
+            SELECT string_agg(column_name || ':' || data_type, ',' ORDER BY column_name) FROM information_schema.columns
+             WHERE table_name = 'cg_event' AND column_name IN ('amount', 'price', 'quantity')
+            """);
+        Assert.Equal("amount:numeric,price:numeric,quantity:numeric", (string?)await types.ExecuteScalarAsync());
+        await using var floats = db.CreateCommand("""
+            SELECT count(*) FROM information_schema.columns
+             WHERE table_name LIKE 'cg_%' AND data_type IN ('real', 'double precision', 'money')
+            """);
+        Assert.Equal(0L, (long)(await floats.ExecuteScalarAsync())!);
+
         await using var queries = db.CreateCommand("SELECT count(*) FROM OrleansQuery");
         Assert.True((long)(await queries.ExecuteScalarAsync())! >= 20, "the Orleans ADO.NET queries are installed");
     }
