@@ -48,7 +48,33 @@ public sealed record BudgetAlert(
     [property: Id(7)] decimal Used,
     [property: Id(8)] decimal Limit,
     [property: Id(9)] string TriggeredBy,
-    [property: Id(10)] DateTimeOffset At);
+    [property: Id(10)] DateTimeOffset At,
+    [property: Id(11)] string? Type = null)
+{
+    /// <summary>budget (a threshold crossed), runaway (a daily cost jump), credits-low or credits-exhausted.</summary>
+    public string AlertType => Type ?? AlertTypes.Budget;
+}
+
+/// <summary>
+/// An alert as every outlet shows it — the alert log API, the hub's <c>budgetCrossed</c> and
+/// <c>alert</c> messages and webhook bodies — so one shape is documented once.
+/// </summary>
+public sealed record AlertMessage(
+    string Id, string Type, string Kind, string Key, string Period, decimal Threshold, decimal PercentUsed,
+    decimal Used, decimal Limit, string TriggeredBy, DateTimeOffset At)
+{
+    public static AlertMessage From(BudgetAlert a) => new(
+        a.Id, a.AlertType, a.Kind.Name(), a.Key, a.Period, a.Threshold, a.PercentUsed, a.Used, a.Limit, a.TriggeredBy, a.At);
+}
+
+/// <summary>The kinds of alert the alert engine records and announces (once each).</summary>
+public static class AlertTypes
+{
+    public const string Budget = "budget";
+    public const string Runaway = "runaway";
+    public const string CreditsLow = "credits-low";
+    public const string CreditsExhausted = "credits-exhausted";
+}
 
 /// <summary>The budget view of an aggregate for the current period.</summary>
 [GenerateSerializer, Immutable]

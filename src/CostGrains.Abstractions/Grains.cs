@@ -26,7 +26,24 @@ public interface IUsageAggregateGrain : IGrainWithStringKey
 }
 
 [Alias("CostGrains.IProjectGrain")]
-public interface IProjectGrain : IUsageAggregateGrain;
+public interface IProjectGrain : IUsageAggregateGrain
+{
+    /// <summary>Burn, spend, resources, deployments and credits: the project's drill-down.</summary>
+    [Alias("GetDetail")]
+    Task<ProjectDetail> GetDetail();
+
+    /// <summary>Stops counting the resource in this project's burn: another project reported it later.</summary>
+    [Alias("ReleaseResource"), Orleans.Concurrency.AlwaysInterleave]
+    Task ReleaseResource(string resource, string movedTo, DateTimeOffset at);
+
+    /// <summary>Funds prepaid credits; a grant id already funded changes nothing.</summary>
+    [Alias("FundCredits")]
+    Task<CreditStatus> FundCredits(CreditGrant grant, decimal? alertBelow);
+
+    /// <summary>Sets (or with null removes) runaway detection.</summary>
+    [Alias("SetRunaway")]
+    Task<ProjectDetail> SetRunaway(RunawayPolicy? policy);
+}
 
 [Alias("CostGrains.IAllocationGrain")]
 public interface IAllocationGrain : IUsageAggregateGrain;

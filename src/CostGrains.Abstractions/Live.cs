@@ -8,7 +8,8 @@ public sealed record BurnUpdate(
     [property: Id(2)] string Key,
     [property: Id(3)] decimal PerHour,
     [property: Id(4)] decimal Total,
-    [property: Id(5)] DateTimeOffset At);
+    [property: Id(5)] DateTimeOffset At,
+    [property: Id(6)] decimal? CreditBalance = null);
 
 /// <summary>A silo's SignalR hub, as the notifier grains reach it.</summary>
 [Alias("CostGrains.ILiveHub")]

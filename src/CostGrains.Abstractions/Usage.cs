@@ -13,7 +13,12 @@ public sealed record UsageRecord(
     [property: Id(4)] string Category,
     [property: Id(5)] string? Sku,
     [property: Id(6)] decimal? Quantity,
-    [property: Id(7)] string? Resource);
+    [property: Id(7)] string? Resource,
+    [property: Id(8)] ResourceChange? Change = null)
+{
+    /// <summary>Billed usage (not a resource state report).</summary>
+    public bool IsUsage => Change is null;
+}
 
 /// <summary>What an aggregate grain reports about itself; served from memory.</summary>
 [GenerateSerializer, Immutable]

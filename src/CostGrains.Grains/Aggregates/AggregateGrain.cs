@@ -35,7 +35,7 @@ public abstract class AggregateGrain : Grain, IUsageAggregateGrain, IStreamSubsc
     private TargetRef _target;
     private int _unsaved;
     private long _deliveries;
-    private readonly Dictionary<(string, decimal), BudgetCrossing> _crossings = [];
+    private readonly List<(BudgetAlert Alert, Action MarkFired)> _alerts = [];
     private long _lastLiveTicks;
     private long _liveWatermark;
     private IGrainTimer? _checkpointTimer;
@@ -59,6 +59,7 @@ public abstract class AggregateGrain : Grain, IUsageAggregateGrain, IStreamSubsc
     {
         _target = TargetRef.FromGrainKey(_kind, this.GetPrimaryKeyString());
         await Replay(cancellationToken);
+        await OnActivated();
         await AnnounceCrossings();
     }
 
@@ -94,6 +95,11 @@ public abstract class AggregateGrain : Grain, IUsageAggregateGrain, IStreamSubsc
             }
 
             _deliveries++;
+        }
+
+        if (applied > 0)
+        {
+            await AfterApplied();
         }
 
         await AnnounceCrossings();
@@ -151,6 +157,7 @@ public abstract class AggregateGrain : Grain, IUsageAggregateGrain, IStreamSubsc
     {
         if (await Replay(CancellationToken.None) > 0)
         {
+            await AfterApplied();
             await AnnounceCrossings();
             OnApplied();
         }
@@ -192,12 +199,12 @@ public abstract class AggregateGrain : Grain, IUsageAggregateGrain, IStreamSubsc
         }
     }
 
-    private void PublishLive()
+    protected void PublishLive()
     {
         _lastLiveTicks = Environment.TickCount64;
         _liveWatermark = Totals.Watermark;
         var snapshot = CreateSnapshot();
-        var update = new BurnUpdate(snapshot.Kind, snapshot.Org, snapshot.Key, snapshot.BurnPerHour, snapshot.Total, DateTimeOffset.UtcNow);
+        var update = new BurnUpdate(snapshot.Kind, snapshot.Org, snapshot.Key, snapshot.BurnPerHour, snapshot.Total, DateTimeOffset.UtcNow, CreditBalance);
         // The notifier is a local stateless worker; a lost update is superseded by the next one.
         GrainFactory.GetGrain<ILiveNotifierGrain>(0).Publish(update).Ignore();
     }
@@ -207,6 +214,42 @@ public abstract class AggregateGrain : Grain, IUsageAggregateGrain, IStreamSubsc
         Totals.Total, new Dictionary<string, decimal>(Totals.ByCategory), Totals.EventCount, Totals.Watermark,
         Totals.FirstEventAt, Totals.LastEventAt, BurnPerHour: 0m, Name: _state.State.Name ?? _target.Key, Archived: _state.State.Archived, InstanceCount: 0,
         Budget: BudgetView());
+
+    /// <summary>The prepaid credit balance pushed with live updates, when the aggregate has credits.</summary>
+    protected virtual decimal? CreditBalance => null;
+
+    protected AggregateState State => _state.State;
+
+    protected ILogger Logger => _logger;
+
+    /// <summary>Called for every record that changed the totals (delivered or replayed), in ledger order.</summary>
+    protected virtual void OnRecordApplied(UsageRecord record)
+    {
+    }
+
+    /// <summary>Called after records were applied (a delivered batch, a replay), before alerts are announced.</summary>
+    protected virtual Task AfterApplied() => Task.CompletedTask;
+
+    /// <summary>Called once the activation replay is done.</summary>
+    protected virtual Task OnActivated() => Task.CompletedTask;
+
+    /// <summary>
+    /// Queues an alert for the organization's alert log. <paramref name="markFired"/> runs once the log
+    /// has it, and the state that records it is checkpointed right after: each alert fires once.
+    /// </summary>
+    protected void Raise(BudgetAlert alert, Action markFired)
+    {
+        if (!_alerts.Exists(a => a.Alert.Id == alert.Id))
+        {
+            _alerts.Add((alert, markFired));
+        }
+    }
+
+    /// <summary>Schedules a checkpoint for state changed outside a delivery.</summary>
+    protected void MarkChanged() => MarkUnsaved(1);
+
+    /// <summary>Announces queued alerts now (commands that raise alerts outside a delivery).</summary>
+    protected Task AnnounceAlerts() => AnnounceCrossings();
 
     private BudgetStatus? BudgetView()
     {
@@ -231,6 +274,7 @@ public abstract class AggregateGrain : Grain, IUsageAggregateGrain, IStreamSubsc
 
         Budget.Count(record);
         Collect(Budget.NewCrossings(record));
+        OnRecordApplied(record);
         return true;
     }
 
@@ -238,37 +282,40 @@ public abstract class AggregateGrain : Grain, IUsageAggregateGrain, IStreamSubsc
     {
         foreach (var crossing in crossings)
         {
-            _crossings.TryAdd((crossing.Period, crossing.Threshold), crossing);
+            var id = $"{_kind.Name()}:{_target.Key}:{crossing.Period}:{BudgetTracker.Text(crossing.Threshold)}";
+            Raise(new BudgetAlert(id, _kind, _target.Org, _target.Key, crossing.Period, crossing.Threshold,
+                crossing.PercentUsed, crossing.Used, Budget.Policy!.Limit, crossing.TriggeringEventId, DateTimeOffset.UtcNow),
+                () => Budget.MarkFired(crossing));
         }
     }
 
     /// <summary>
-    /// Records each new crossing in the organization's alert log (which announces it once), then
-    /// persists it as fired. A crash in between is harmless: the replay finds the crossing again and
-    /// the log, knowing its id, neither stores nor announces it twice.
+    /// Records each new alert (budget crossings, and whatever <see cref="Raise"/> queued) in the
+    /// organization's alert log, which announces it once, then persists it as fired. A crash in
+    /// between is harmless: the replay finds the alert again and the log, knowing its id, neither
+    /// stores nor announces it twice.
     /// </summary>
     private async Task AnnounceCrossings()
     {
-        if (_crossings.Count == 0)
+        if (_alerts.Count == 0)
         {
             return;
         }
 
         var log = GrainFactory.GetGrain<IAlertLogGrain>(_target.Org);
-        foreach (var crossing in _crossings.Values.OrderBy(c => c.Period).ThenBy(c => c.Threshold).ToList())
+        while (_alerts.Count > 0)
         {
-            var id = $"{_kind.Name()}:{_target.Key}:{crossing.Period}:{BudgetTracker.Text(crossing.Threshold)}";
+            var (alert, markFired) = _alerts[0];
             try
             {
-                await log.Record(new BudgetAlert(id, _kind, _target.Org, _target.Key, crossing.Period, crossing.Threshold,
-                    crossing.PercentUsed, crossing.Used, Budget.Policy!.Limit, crossing.TriggeringEventId, DateTimeOffset.UtcNow));
-                Budget.MarkFired(crossing);
-                _crossings.Remove((crossing.Period, crossing.Threshold));
+                await log.Record(alert);
+                markFired();
+                _alerts.RemoveAt(0);
             }
             catch (Exception ex) when (ex is not OperationCanceledException)
             {
-                _logger.LogWarning(ex, "Recording the {Threshold}% crossing of {Target} failed; retrying with the next usage", crossing.Threshold, _target);
-                _crossings.Clear(); // found again on the next evaluation: not fired yet
+                _logger.LogWarning(ex, "Recording alert {Alert} failed; retrying with the next usage", alert.Id);
+                _alerts.Clear(); // found again on the next evaluation: not fired yet
                 return;
             }
         }

@@ -70,4 +70,7 @@ public sealed class AggregateState
     [Id(3)] public string? Name { get; set; }
 
     [Id(4)] public bool Archived { get; set; }
+
+    /// <summary>What only projects keep: resources, daily cost, credits. Null until first needed.</summary>
+    [Id(5)] public Projects.ProjectState? Project { get; set; }
 }

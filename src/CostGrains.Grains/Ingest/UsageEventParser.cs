@@ -17,7 +17,21 @@ public sealed record ParsedUsageEvent(
     decimal? Amount,
     string? Category,
     string? Resource,
-    string? DimensionsJson);
+    string? DimensionsJson,
+    ResourceReport? Report = null);
+
+/// <summary>
+/// The resource part of an event whose <c>type</c> is not <c>usage</c>: its state, what prices it
+/// (<see cref="HourlyCost"/>, or the event's SKU × quantity; for a deployment its
+/// <see cref="Requests"/> × <see cref="Replicas"/>) and the details shown in the drill-down.
+/// </summary>
+public sealed record ResourceReport(
+    EventType Type,
+    string State,
+    decimal? HourlyCost,
+    int? Replicas,
+    IReadOnlyDictionary<string, decimal>? Requests,
+    string? DetailsJson);
 
 /// <summary>
 /// Checks the shape of each event of a batch (types, required fields, ranges) and reports every
@@ -108,12 +122,33 @@ public static partial class UsageEventParser
             Fail("project", "Exactly one target is allowed: give only one of 'project', 'allocation' or 'workspace'.");
         }
 
+        var type = EventType.Usage;
+        if (String(e, "type", Fail, required: false) is { } typeText && !EventTypes.TryParse(typeText, out type))
+        {
+            Fail("type", "Must be one of usage, instance, bucket, deployment.");
+        }
+
         var sku = String(e, "sku", Fail, required: false);
         var quantity = Number(e, "quantity", Fail);
         var amount = Number(e, "amount", Fail);
         if (quantity < 0)
         {
             Fail("quantity", "Must be zero or more.");
+        }
+
+        var resource = String(e, "resource", Fail, required: false);
+        if (resource is not null && resource.Length > 256)
+        {
+            Fail("resource", "Must be at most 256 characters.");
+        }
+
+        var dimensions = Dimensions(e, Fail);
+        if (type != EventType.Usage)
+        {
+            var report = ResourceReports.Parse(e, type, kind, sku, amount, resource, Fail);
+            return errors.Count > before
+                ? null
+                : new ParsedUsageEvent(index, id!, time!.Value, end, kind!.Value, target!, sku, quantity, null, null, resource, dimensions, report);
         }
 
         if (sku is null && amount is null && !HasInvalid(errors, before, "sku", "amount"))
@@ -131,14 +166,6 @@ public static partial class UsageEventParser
         {
             Fail("category", "Must be a key of 1 to 64 letters, digits or . _ : @ -.");
         }
-
-        var resource = String(e, "resource", Fail, required: false);
-        if (resource is not null && resource.Length > 256)
-        {
-            Fail("resource", "Must be at most 256 characters.");
-        }
-
-        var dimensions = Dimensions(e, Fail);
 
         if (errors.Count > before)
         {
@@ -161,7 +188,7 @@ public static partial class UsageEventParser
         return false;
     }
 
-    private static string? String(JsonElement e, string field, Action<string, string> fail, bool required)
+    internal static string? String(JsonElement e, string field, Action<string, string> fail, bool required)
     {
         if (!e.TryGetProperty(field, out var value) || value.ValueKind == JsonValueKind.Null)
         {
@@ -199,7 +226,7 @@ public static partial class UsageEventParser
         return time;
     }
 
-    private static decimal? Number(JsonElement e, string field, Action<string, string> fail)
+    internal static decimal? Number(JsonElement e, string field, Action<string, string> fail)
     {
         if (!e.TryGetProperty(field, out var value) || value.ValueKind == JsonValueKind.Null)
         {

@@ -48,6 +48,16 @@ public static class UsageRater
         var rated = new List<LedgerEvent>(events.Count);
         foreach (var e in events)
         {
+            if (e.Report is not null)
+            {
+                if (RateResource(org, e, catalog, partitions, errors) is { } report)
+                {
+                    rated.Add(report);
+                }
+
+                continue;
+            }
+
             Sku? sku = null;
             if (e.Sku is not null && !catalog.Skus.TryGetValue(e.Sku, out sku))
             {
@@ -92,6 +102,68 @@ public static class UsageRater
         }
 
         return rated;
+    }
+
+    /// <summary>
+    /// Prices a resource report: the hourly rate in force at its time (its own hourlyCost, its SKU ×
+    /// quantity, or for a deployment Σ request SKU × quantity × replicas). It bills nothing itself.
+    /// </summary>
+    private static LedgerEvent? RateResource(string org, ParsedUsageEvent e, PriceCatalog catalog, int partitions, List<IngestError> errors)
+    {
+        var report = e.Report!;
+        var before = errors.Count;
+        decimal? PriceOf(string code, string field)
+        {
+            if (!catalog.Skus.TryGetValue(code, out var sku))
+            {
+                errors.Add(new IngestError(e.Index, field, $"Unknown SKU '{code}'. Define it with PUT /v1/skus/{{code}} first."));
+                return null;
+            }
+
+            if (sku.Unit != PriceCatalog.Usd)
+            {
+                errors.Add(new IngestError(e.Index, field, $"SKU '{code}' is priced in '{sku.Unit}' but projects are accounted in USD."));
+                return null;
+            }
+
+            var price = sku.PriceAt(e.Time);
+            if (price is null)
+            {
+                errors.Add(new IngestError(e.Index, "time", $"SKU '{code}' has no rate in force at {e.Time:O}."));
+            }
+
+            return price;
+        }
+
+        decimal? price = null;
+        var rate = report.HourlyCost;
+        if (report.Type == EventType.Deployment)
+        {
+            var perReplica = 0m;
+            foreach (var (name, quantity) in report.Requests!)
+            {
+                perReplica += (PriceOf(name, $"resources.requests.{name}") ?? 0m) * quantity;
+            }
+
+            rate = perReplica * report.Replicas!.Value;
+        }
+        else if (e.Sku is not null)
+        {
+            price = PriceOf(e.Sku, "sku");
+            rate = price * (e.Quantity ?? 1m);
+        }
+
+        if (errors.Count > before)
+        {
+            return null;
+        }
+
+        var target = new TargetRef(e.Kind, org, e.Target);
+        var category = report.Type == EventType.Bucket ? "storage" : "compute";
+        return new LedgerEvent(
+            org, e.Id, e.Kind, e.Target, LedgerPartitioning.PartitionOf(target, partitions),
+            e.Time.ToUniversalTime(), e.End?.ToUniversalTime(), e.Sku, e.Quantity, price, 0m, PriceCatalog.Usd,
+            category, e.Resource, e.DimensionsJson, new ResourceChange(report.Type, report.State, rate, report.DetailsJson));
     }
 
     private static string? UnitOf(ParsedUsageEvent e, PriceCatalog catalog) =>

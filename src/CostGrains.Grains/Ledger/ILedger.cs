@@ -41,4 +41,13 @@ public interface ILedger
 
     /// <summary>The aggregates of one kind that an organization has used.</summary>
     Task<IReadOnlyList<TargetEntry>> ListTargetsAsync(string org, TargetKind kind, CancellationToken cancellationToken);
+
+    /// <summary>
+    /// Billed cost of an organization's targets in [from, to), summed per target, calendar day in the
+    /// query's time zone, and category: what reports and invoices are made of.
+    /// </summary>
+    Task<IReadOnlyList<DailyCost>> DailyCostAsync(CostQuery query, CancellationToken cancellationToken);
+
+    /// <summary>Billed cost in [from, to) summed per target, resource (null when none was reported) and category.</summary>
+    Task<IReadOnlyList<ResourceCost>> ResourceCostAsync(CostQuery query, CancellationToken cancellationToken);
 }

@@ -42,7 +42,7 @@ public sealed class InMemoryLedger : ILedger
 
                 inserted[i] = true;
                 var seq = ++_nextSeq[e.Partition];
-                _partitions[e.Partition].Add((e.TargetRef, new UsageRecord(seq, e.Id, e.Time, e.Amount, e.Category, e.Sku, e.Quantity, e.Resource)));
+                _partitions[e.Partition].Add((e.TargetRef, new UsageRecord(seq, e.Id, e.Time, e.Amount, e.Category, e.Sku, e.Quantity, e.Resource, e.Change)));
                 _targets.TryAdd(e.TargetRef, new TargetEntry(e.TargetRef, e.Unit, DateTimeOffset.UtcNow));
                 touched.Add(e.Partition);
             }
@@ -135,6 +135,38 @@ public sealed class InMemoryLedger : ILedger
                 .OrderBy(t => t.Target.Key, StringComparer.Ordinal)
                 .ToList();
             return Task.FromResult(entries);
+        }
+    }
+
+    public Task<IReadOnlyList<DailyCost>> DailyCostAsync(CostQuery query, CancellationToken cancellationToken)
+    {
+        var zone = TimeZoneInfo.FindSystemTimeZoneById(query.TimeZone);
+        IReadOnlyList<DailyCost> rows = Billed(query)
+            .GroupBy(r => (r.Target.Key, Day: DateOnly.FromDateTime(TimeZoneInfo.ConvertTime(r.Record.Time, zone).DateTime), r.Record.Category))
+            .Select(g => new DailyCost(g.Key.Key, g.Key.Day, g.Key.Category, g.Sum(r => r.Record.Amount)))
+            .ToList();
+        return Task.FromResult(rows);
+    }
+
+    public Task<IReadOnlyList<ResourceCost>> ResourceCostAsync(CostQuery query, CancellationToken cancellationToken)
+    {
+        IReadOnlyList<ResourceCost> rows = Billed(query)
+            .GroupBy(r => (r.Target.Key, r.Record.Resource, r.Record.Category))
+            .Select(g => new ResourceCost(g.Key.Key, g.Key.Resource, g.Key.Category, g.Sum(r => r.Record.Amount)))
+            .ToList();
+        return Task.FromResult(rows);
+    }
+
+    private List<(TargetRef Target, UsageRecord Record)> Billed(CostQuery query)
+    {
+        lock (_gate)
+        {
+            return _partitions
+                .SelectMany(p => p)
+                .Where(r => r.Target.Org == query.Org && r.Target.Kind == query.Kind && r.Record.IsUsage
+                    && r.Record.Time >= query.From && r.Record.Time < query.To
+                    && (query.Targets is null || query.Targets.Contains(r.Target.Key)))
+                .ToList();
         }
     }
 }

@@ -19,7 +19,8 @@ public sealed record LedgerEvent(
     string Unit,
     string Category,
     string? Resource,
-    string? DimensionsJson)
+    string? DimensionsJson,
+    ResourceChange? Change = null)
 {
     public TargetRef TargetRef => new(Kind, Org, Target);
 }
@@ -40,3 +41,22 @@ public sealed record TargetSum(TargetRef Target, decimal Total, long EventCount,
 
 /// <summary>An aggregate known to the ledger (created on first use).</summary>
 public sealed record TargetEntry(TargetRef Target, string Unit, DateTimeOffset FirstSeenAt);
+
+/// <summary>
+/// A cost query over the ledger: an organization's targets of one kind (all of them when
+/// <see cref="Targets"/> is null), billed usage with <c>From ≤ time &lt; To</c>, days counted in
+/// <see cref="TimeZone"/> (an IANA id).
+/// </summary>
+public sealed record CostQuery(
+    string Org,
+    TargetKind Kind,
+    IReadOnlyCollection<string>? Targets,
+    DateTimeOffset From,
+    DateTimeOffset To,
+    string TimeZone = "UTC");
+
+/// <summary>One target's billed cost of one category on one local day.</summary>
+public sealed record DailyCost(string Target, DateOnly Day, string Category, decimal Amount);
+
+/// <summary>One target's billed cost of one category on one resource.</summary>
+public sealed record ResourceCost(string Target, string? Resource, string Category, decimal Amount);

@@ -174,25 +174,17 @@ public sealed class WebhookGrain(
         Schedule();
     }
 
+    /// <summary>The webhook event name of an alert type: budget.crossed, runaway.detected, credits.low, credits.exhausted.</summary>
+    public static string EventName(string alertType) => alertType switch
+    {
+        AlertTypes.Budget => "budget.crossed",
+        AlertTypes.Runaway => "runaway.detected",
+        _ => alertType.Replace('-', '.'),
+    };
+
     private async Task<(int? Status, string? Error)> Send(WebhookEndpoint endpoint, BudgetAlert alert)
     {
-        var body = JsonSerializer.Serialize(new
-        {
-            type = "budget.crossed",
-            alert = new
-            {
-                id = alert.Id,
-                kind = alert.Kind.Name(),
-                key = alert.Key,
-                period = alert.Period,
-                threshold = alert.Threshold,
-                percentUsed = alert.PercentUsed,
-                used = alert.Used,
-                limit = alert.Limit,
-                triggeredBy = alert.TriggeredBy,
-                at = alert.At,
-            },
-        }, Json);
+        var body = JsonSerializer.Serialize(new { type = EventName(alert.AlertType), alert = AlertMessage.From(alert) }, Json);
         try
         {
             using var request = new HttpRequestMessage(HttpMethod.Post, endpoint.Url) { Content = new StringContent(body, Encoding.UTF8) };

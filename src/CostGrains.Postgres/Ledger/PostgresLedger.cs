@@ -25,16 +25,17 @@ public sealed class PostgresLedger : ILedger, IAsyncDisposable
         ev AS (
             SELECT * FROM unnest($1::text[], $2::text[], $3::integer[], $4::smallint[], $5::text[],
                                  $6::timestamptz[], $7::timestamptz[], $8::text[], $9::numeric[], $10::numeric[],
-                                 $11::numeric[], $12::text[], $13::text[], $14::text[], $15::text[])
+                                 $11::numeric[], $12::text[], $13::text[], $14::text[], $15::text[],
+                                 $16::smallint[], $17::text[], $18::numeric[], $19::text[])
                    WITH ORDINALITY AS e(org, id, partition, kind, target, time, end_time, sku, quantity, price,
-                                        amount, unit, category, resource, dimensions, ord)),
+                                        amount, unit, category, resource, dimensions, type, state, rate, details, ord)),
         ins AS (
             INSERT INTO cg_event (org, id, partition, seq, kind, target, time, end_time, sku, quantity, price,
-                                  amount, unit, category, resource, dimensions)
+                                  amount, unit, category, resource, dimensions, type, state, rate, details)
             SELECT ev.org, ev.id, ev.partition,
                    bump.base + row_number() OVER (PARTITION BY ev.partition ORDER BY ev.ord),
                    ev.kind, ev.target, ev.time, ev.end_time, ev.sku, ev.quantity, ev.price, ev.amount, ev.unit,
-                   ev.category, ev.resource, ev.dimensions::jsonb
+                   ev.category, ev.resource, ev.dimensions::jsonb, ev.type, ev.state, ev.rate, ev.details::jsonb
               FROM ev JOIN bump ON bump.partition = ev.partition
              ORDER BY ev.ord
             ON CONFLICT (org, id) DO NOTHING
@@ -46,7 +47,7 @@ public sealed class PostgresLedger : ILedger, IAsyncDisposable
         SELECT org, id FROM ins
         """;
 
-    private const string RecordColumns = "seq, id, time, amount, category, sku, quantity, resource";
+    private const string RecordColumns = "seq, id, time, amount, category, sku, quantity, resource, type, state, rate, details";
 
     private readonly NpgsqlDataSource _db;
     private readonly PostgresLedgerOptions _options;
@@ -242,6 +243,50 @@ public sealed class PostgresLedger : ILedger, IAsyncDisposable
         return entries;
     }
 
+    public async Task<IReadOnlyList<DailyCost>> DailyCostAsync(CostQuery query, CancellationToken cancellationToken)
+    {
+        await using var command = CostCommand(query, "target, (time AT TIME ZONE $6)::date, category");
+        command.Parameters.Add(new() { Value = query.TimeZone });
+        await using var reader = await command.ExecuteReaderAsync(cancellationToken);
+        var rows = new List<DailyCost>();
+        while (await reader.ReadAsync(cancellationToken))
+        {
+            rows.Add(new DailyCost(reader.GetString(0), reader.GetFieldValue<DateOnly>(1), reader.GetString(2), reader.GetDecimal(3)));
+        }
+
+        return rows;
+    }
+
+    public async Task<IReadOnlyList<ResourceCost>> ResourceCostAsync(CostQuery query, CancellationToken cancellationToken)
+    {
+        await using var command = CostCommand(query, "target, resource, category");
+        await using var reader = await command.ExecuteReaderAsync(cancellationToken);
+        var rows = new List<ResourceCost>();
+        while (await reader.ReadAsync(cancellationToken))
+        {
+            rows.Add(new ResourceCost(reader.GetString(0), reader.IsDBNull(1) ? null : reader.GetString(1), reader.GetString(2), reader.GetDecimal(3)));
+        }
+
+        return rows;
+    }
+
+    /// <summary>Billed usage (type 0) of the query's targets and time range, summed per the grouping.</summary>
+    private NpgsqlCommand CostCommand(CostQuery query, string grouping)
+    {
+        var command = _db.CreateCommand($"""
+            SELECT {grouping}, sum(amount) FROM cg_event
+             WHERE org = $1 AND kind = $2 AND type = 0 AND time >= $3 AND time < $4
+               AND ($5::text[] IS NULL OR target = ANY($5))
+             GROUP BY {grouping}
+            """);
+        command.Parameters.Add(new() { Value = query.Org });
+        command.Parameters.Add(new() { Value = (short)query.Kind });
+        command.Parameters.Add(new() { Value = query.From.UtcDateTime, NpgsqlDbType = NpgsqlDbType.TimestampTz });
+        command.Parameters.Add(new() { Value = query.To.UtcDateTime, NpgsqlDbType = NpgsqlDbType.TimestampTz });
+        command.Parameters.Add(new() { Value = (object?)query.Targets?.ToArray() ?? DBNull.Value, NpgsqlDbType = NpgsqlDbType.Array | NpgsqlDbType.Text });
+        return command;
+    }
+
     public async ValueTask DisposeAsync()
     {
         foreach (var channel in _pending)
@@ -256,7 +301,9 @@ public sealed class PostgresLedger : ILedger, IAsyncDisposable
         r.GetInt64(o), r.GetString(o + 1), r.GetFieldValue<DateTimeOffset>(o + 2), r.GetDecimal(o + 3), r.GetString(o + 4),
         r.IsDBNull(o + 5) ? null : r.GetString(o + 5),
         r.IsDBNull(o + 6) ? null : r.GetDecimal(o + 6),
-        r.IsDBNull(o + 7) ? null : r.GetString(o + 7));
+        r.IsDBNull(o + 7) ? null : r.GetString(o + 7),
+        r.GetInt16(o + 8) == 0 ? null : new ResourceChange(
+            (EventType)r.GetInt16(o + 8), r.GetString(o + 9), r.IsDBNull(o + 10) ? null : r.GetDecimal(o + 10), r.IsDBNull(o + 11) ? null : r.GetString(o + 11)));
 
     private async Task WriteLoop(ChannelReader<PendingAppend> reader)
     {
@@ -375,6 +422,10 @@ public sealed class PostgresLedger : ILedger, IAsyncDisposable
         Add(r => r.Category, NpgsqlDbType.Text);
         Add(r => r.Resource, NpgsqlDbType.Text);
         Add(r => r.DimensionsJson, NpgsqlDbType.Text);
+        Add(r => (short)(r.Change?.Type ?? EventType.Usage), NpgsqlDbType.Smallint);
+        Add(r => r.Change?.State, NpgsqlDbType.Text);
+        Add(r => r.Change?.HourlyRate, NpgsqlDbType.Numeric);
+        Add(r => r.Change?.DetailsJson, NpgsqlDbType.Text);
         return command;
     }
 

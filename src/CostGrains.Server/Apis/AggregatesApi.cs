@@ -42,8 +42,6 @@ public static class AggregatesApi
     public static IEndpointRouteBuilder MapAggregatesApi(this IEndpointRouteBuilder app)
     {
         app.MapGet("/v1/projects", ListProjects).RequireAuthorization(Principals.CanRead).WithTags("Projects");
-        app.MapGet("/v1/projects/{key}", (string key, HttpContext c, IGrainFactory g, ILedger l, CancellationToken ct) =>
-            Get(TargetKind.Project, key, c, g, l, ct)).RequireAuthorization(Principals.CanRead).WithTags("Projects");
         app.MapGet("/v1/allocations/{key}", (string key, HttpContext c, IGrainFactory g, ILedger l, CancellationToken ct) =>
             Get(TargetKind.Allocation, key, c, g, l, ct)).RequireAuthorization(Principals.CanRead).WithTags("Allocations");
         app.MapGet("/v1/workspaces/{key}", (string key, HttpContext c, IGrainFactory g, ILedger l, CancellationToken ct) =>

@@ -12,9 +12,6 @@ public sealed record BudgetResponse(decimal Limit, string Period, IReadOnlyList<
         : new(b.Limit, b.Period.ToString().ToLowerInvariant(), b.Thresholds, b.CurrentPeriod, b.Used, b.PercentUsed, b.State);
 }
 
-public sealed record AlertResponse(
-    string Id, string Kind, string Key, string Period, decimal Threshold, decimal PercentUsed, decimal Used, decimal Limit, string TriggeredBy, DateTimeOffset At);
-
 /// <summary>Budgets on any aggregate, and the organization's alert log.</summary>
 public static class BudgetsApi
 {
@@ -80,7 +77,7 @@ public static class BudgetsApi
         return TypedResults.NoContent();
     }
 
-    private static async Task<Results<Ok<IEnumerable<AlertResponse>>, ProblemHttpResult>> ListAlerts(
+    private static async Task<Results<Ok<IEnumerable<AlertMessage>>, ProblemHttpResult>> ListAlerts(
         HttpContext context, IGrainFactory grains, int? limit)
     {
         if (!OrgScope.TryResolve(context, out var org, out var problem))
@@ -94,7 +91,6 @@ public static class BudgetsApi
         }
 
         var alerts = await grains.GetGrain<IAlertLogGrain>(org).List(limit ?? 100);
-        return TypedResults.Ok(alerts.Select(a => new AlertResponse(a.Id, a.Kind.Name(), a.Key, a.Period,
-            a.Threshold, a.PercentUsed, a.Used, a.Limit, a.TriggeredBy, a.At)));
+        return TypedResults.Ok(alerts.Select(AlertMessage.From));
     }
 }

@@ -1,3 +1,4 @@
+using Microsoft.Extensions.DependencyInjection.Extensions;
 using System.Data.Common;
 using System.Net;
 using System.Net.Sockets;
@@ -123,6 +124,7 @@ public static class ServerApp
         services.AddOpenApi();
         services.AddHealthChecks().AddCheck<SiloReadyCheck>("silo", tags: ["ready"]);
         services.ConfigureHttpJsonOptions(o => o.SerializerOptions.NumberHandling = System.Text.Json.Serialization.JsonNumberHandling.Strict);
+        services.TryAddSingleton(TimeProvider.System);
     }
 
     private static void MapCostGrains(this WebApplication app, StorageMode mode)
@@ -145,6 +147,8 @@ public static class ServerApp
         app.MapReconciliationApi();
         app.MapBudgetsApi();
         app.MapWebhooksApi();
+        app.MapBillingApi();
+        app.MapProjectSpendApi();
         app.MapHub<CostHub>(CostHub.Path);
 
         app.Lifetime.ApplicationStarted.Register(() => Announce(app, mode));

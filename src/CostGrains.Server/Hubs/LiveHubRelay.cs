@@ -12,6 +12,10 @@ public sealed class LiveHubRelay(IHubContext<CostHub> hub, IGrainFactory grains,
 {
     public static readonly TimeSpan Refresh = TimeSpan.FromSeconds(5);
 
+    /// <summary>
+    /// Sends <c>burn</c> per update, <c>budgetCrossed</c> per budget crossing and <c>alert</c> per other
+    /// alert (runaway, credits) to the aggregate's group.
+    /// </summary>
     public Task Send(IReadOnlyList<BurnUpdate> updates, IReadOnlyList<BudgetAlert> crossings) =>
         Task.WhenAll(
             updates.Select(u => hub.Clients.Group(CostHub.Group(u.Kind, u.Org, u.Key)).SendAsync("burn", new
@@ -21,15 +25,9 @@ public sealed class LiveHubRelay(IHubContext<CostHub> hub, IGrainFactory grains,
                 perHour = u.PerHour,
                 total = u.Total,
                 at = u.At,
-            })).Concat(crossings.Select(c => hub.Clients.Group(CostHub.Group(c.Kind, c.Org, c.Key)).SendAsync("budgetCrossed", new
-            {
-                kind = c.Kind.Name(),
-                key = c.Key,
-                threshold = c.Threshold,
-                percentUsed = c.PercentUsed,
-                period = c.Period,
-                at = c.At,
-            }))));
+                creditBalance = u.CreditBalance,
+            })).Concat(crossings.Select(c => hub.Clients.Group(CostHub.Group(c.Kind, c.Org, c.Key)).SendAsync(
+                c.AlertType == AlertTypes.Budget ? "budgetCrossed" : "alert", AlertMessage.From(c)))));
 
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
