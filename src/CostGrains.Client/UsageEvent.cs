@@ -30,6 +30,24 @@ public sealed record UsageEvent
     public string? Resource { get; init; }
 
     public IReadOnlyDictionary<string, object>? Dimensions { get; init; }
+
+    /// <summary>usage (default, billed), or a resource report: instance, bucket, deployment.</summary>
+    public string? Type { get; init; }
+
+    /// <summary>A resource's state: running|stopped|deleted (instance), active|deleted (bucket, deployment).</summary>
+    public string? State { get; init; }
+
+    /// <summary>A resource's hourly rate in USD (an instance's price, a bucket's warm-storage rate).</summary>
+    public decimal? HourlyCost { get; init; }
+
+    public IReadOnlyDictionary<string, object>? Specs { get; init; }
+
+    public string? Host { get; init; }
+
+    public int? Replicas { get; init; }
+
+    /// <summary>A deployment's <c>requests</c>, e.g. <c>{"requests":{"cpu":"500m","memory":"2Gi"}}</c>.</summary>
+    public IReadOnlyDictionary<string, IReadOnlyDictionary<string, object>>? Resources { get; init; }
 }
 
 /// <summary>What the server acknowledged for a batch.</summary>
@@ -43,4 +61,5 @@ public sealed record IngestResult(int Accepted, int Duplicates);
 [JsonSerializable(typeof(decimal))]
 [JsonSerializable(typeof(double))]
 [JsonSerializable(typeof(int))]
+[JsonSerializable(typeof(ProjectUsage))]
 internal sealed partial class ClientJson : JsonSerializerContext;
