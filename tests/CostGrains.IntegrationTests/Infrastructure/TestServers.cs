@@ -10,7 +10,10 @@ using Microsoft.Extensions.Configuration;
 namespace CostGrains.Testing;
 
 /// <summary>The hub's messages as a client receives them.</summary>
-public sealed record BurnMessage(string Kind, string Key, decimal PerHour, decimal Total, DateTimeOffset At);
+public sealed record BurnMessage(string Kind, string Key, decimal PerHour, decimal Total, DateTimeOffset At, decimal? CreditBalance = null);
+
+/// <summary>A non-budget alert (runaway, credits) as the hub sends it.</summary>
+public sealed record AlertMessageDto(string Id, string Type, string Kind, string Key, string Period, decimal Threshold, decimal Used, decimal Limit);
 
 public sealed record CrossingMessage(string Kind, string Key, decimal Threshold, decimal PercentUsed, string Period, DateTimeOffset At);
 
