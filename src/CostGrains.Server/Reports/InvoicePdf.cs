@@ -1,118 +1,95 @@
 using System.Globalization;
-using PdfSharp.Drawing;
-using PdfSharp.Fonts;
-using PdfSharp.Pdf;
+using System.Text;
+using UglyToad.PdfPig.Content;
+using UglyToad.PdfPig.Core;
+using UglyToad.PdfPig.Fonts.Standard14Fonts;
+using UglyToad.PdfPig.Writer;
 
 namespace CostGrains.Server.Reports;
 
-/// <summary>Renders an issued invoice as a one-or-more-page A4 PDF (PDFsharp).</summary>
+/// <summary>
+/// Renders an issued invoice as an A4 PDF (PdfPig's document builder, Apache-2.0). It uses the
+/// PDF standard fonts, so no font files are needed on the server.
+/// </summary>
 public static class InvoicePdf
 {
     public const string ContentType = "application/pdf";
 
-    private static readonly Lock Gate = new();
-    private static bool _fontsSet;
+    private const double Left = 50, Right = 545, Top = 790, Bottom = 60, LineHeight = 16;
 
     public static byte[] Render(Invoice invoice, string organization)
     {
-        EnsureFonts();
-        using var document = new PdfDocument();
-        document.Info.Title = $"Invoice {invoice.Number}";
-        document.Info.Creator = "CostGrains";
-        var regular = new XFont(SystemFonts.Family, 10, XFontStyleEx.Regular);
-        var bold = new XFont(SystemFonts.Family, 10, XFontStyleEx.Bold);
-        var title = new XFont(SystemFonts.Family, 18, XFontStyleEx.Bold);
         var culture = CultureInfo.InvariantCulture;
+        var builder = new PdfDocumentBuilder();
+        builder.DocumentInformation.Title = $"Invoice {invoice.Number}";
+        builder.DocumentInformation.Producer = "CostGrains";
+        var regular = builder.AddStandard14Font(Standard14Font.Helvetica);
+        var bold = builder.AddStandard14Font(Standard14Font.HelveticaBold);
 
-        PdfPage page = null!;
-        XGraphics gfx = null!;
-        double y = 0;
-        const double left = 50, amountRight = 545, line = 16;
-
-        void NewPage()
+        var page = builder.AddPage(PageSize.A4);
+        var y = Top;
+        void Text(string text, PdfDocumentBuilder.AddedFont font, double size, double x) => page.AddText(Clean(text), size, new PdfPoint(x, y), font);
+        void Amount(string text, PdfDocumentBuilder.AddedFont font)
         {
-            gfx?.Dispose();
-            page = document.AddPage();
-            page.Size = PdfSharp.PageSize.A4;
-            gfx = XGraphics.FromPdfPage(page);
-            y = 60;
+            var letters = page.MeasureText(Clean(text), 10, new PdfPoint(0, y), font);
+            var width = letters.Count == 0 ? 0 : letters[^1].EndBaseLine.X;
+            page.AddText(Clean(text), 10, new PdfPoint(Right - width, y), font);
         }
 
-        void Text(string text, XFont font, double x) => gfx.DrawString(text, font, XBrushes.Black, new XPoint(x, y));
-        void Right(string text, XFont font) => gfx.DrawString(text, font, XBrushes.Black, new XRect(left, y - 10, amountRight - left, 14), XStringFormats.TopRight);
+        Text($"Invoice {invoice.Number}", bold, 18, Left);
+        y -= 30;
+        Text($"Organization: {organization}", regular, 10, Left);
+        y -= LineHeight;
+        Text($"Billing account: {invoice.AccountName} ({invoice.Account})", regular, 10, Left);
+        y -= LineHeight;
+        Text($"Period: {invoice.Period} ({invoice.From:yyyy-MM-dd} to {invoice.To:yyyy-MM-dd}, {invoice.TimeZone})", regular, 10, Left);
+        y -= LineHeight;
+        Text($"Issued: {invoice.IssuedAt.UtcDateTime.ToString("yyyy-MM-dd HH:mm 'UTC'", culture)}", regular, 10, Left);
+        y -= LineHeight * 2;
 
-        NewPage();
-        Text($"Invoice {invoice.Number}", title, left);
-        y += 30;
-        Text($"Organization: {organization}", regular, left); y += line;
-        Text($"Billing account: {invoice.AccountName} ({invoice.Account})", regular, left); y += line;
-        Text($"Period: {invoice.Period} ({invoice.From:yyyy-MM-dd} to {invoice.To:yyyy-MM-dd}, {invoice.TimeZone})", regular, left); y += line;
-        Text($"Issued: {invoice.IssuedAt.UtcDateTime.ToString("yyyy-MM-dd HH:mm 'UTC'", culture)}", regular, left); y += line * 2;
-
-        Text("Project", bold, left);
-        Text("Category", bold, 330);
-        Right($"Amount ({invoice.Currency})", bold);
-        y += 6;
-        gfx.DrawLine(XPens.Black, left, y, amountRight, y);
-        y += line;
-        foreach (var item in invoice.Lines)
+        void Header()
         {
-            if (y > page.Height.Point - 80)
+            Text("Project", bold, 10, Left);
+            Text("Category", bold, 10, 330);
+            Amount($"Amount ({invoice.Currency})", bold);
+            page.DrawLine(new PdfPoint(Left, y - 5), new PdfPoint(Right, y - 5));
+            y -= LineHeight + 2;
+        }
+
+        Header();
+        foreach (var line in invoice.Lines)
+        {
+            if (y < Bottom + LineHeight * 2)
             {
-                NewPage();
+                page = builder.AddPage(PageSize.A4);
+                y = Top;
+                Header();
             }
 
-            Text(Fit($"{item.ProjectName} ({item.Project})", 48), regular, left);
-            Text(item.Category, regular, 330);
-            Right(item.Amount.ToString("#,##0.00", culture), regular);
-            y += line;
+            Text(Fit($"{line.ProjectName} ({line.Project})", 50), regular, 10, Left);
+            Text(line.Category, regular, 10, 330);
+            Amount(line.Amount.ToString("#,##0.00", culture), regular);
+            y -= LineHeight;
         }
 
-        gfx.DrawLine(XPens.Black, left, y - 10, amountRight, y - 10);
-        y += 4;
-        Text("Total", bold, left);
-        Right($"{invoice.Total.ToString("#,##0.00", culture)} {invoice.Currency}", bold);
-        gfx.Dispose();
-
-        using var stream = new MemoryStream();
-        document.Save(stream, closeStream: false);
-        return stream.ToArray();
+        page.DrawLine(new PdfPoint(Left, y + 10), new PdfPoint(Right, y + 10));
+        y -= 4;
+        Text("Total", bold, 10, Left);
+        Amount($"{invoice.Total.ToString("#,##0.00", culture)} {invoice.Currency}", bold);
+        return builder.Build();
     }
 
-    private static string Fit(string text, int max) => text.Length <= max ? text : text[..(max - 1)] + "…";
+    private static string Fit(string text, int max) => text.Length <= max ? text : text[..(max - 3)] + "...";
 
-    private static void EnsureFonts()
+    /// <summary>The standard fonts cover Latin-1: anything else prints as '?'.</summary>
+    private static string Clean(string text)
     {
-        lock (Gate)
+        var result = new StringBuilder(text.Length);
+        foreach (var c in text)
         {
-            if (!_fontsSet)
-            {
-                GlobalFontSettings.FontResolver ??= new SystemFonts();
-                _fontsSet = true;
-            }
+            result.Append(c is >= ' ' and <= '~' or >= '\u00A0' and <= '\u00FF' ? c : '?');
         }
-    }
 
-    /// <summary>Finds a sans-serif TrueType font installed on the machine (fonts-dejavu-core or fonts-liberation).</summary>
-    private sealed class SystemFonts : IFontResolver
-    {
-        public const string Family = "CostGrains Sans";
-
-        private static readonly (string Regular, string Bold)[] Candidates =
-        [
-            ("/usr/share/fonts/truetype/dejavu/DejaVuSans.ttf", "/usr/share/fonts/truetype/dejavu/DejaVuSans-Bold.ttf"),
-            ("/usr/share/fonts/truetype/liberation/LiberationSans-Regular.ttf", "/usr/share/fonts/truetype/liberation/LiberationSans-Bold.ttf"),
-            ("/usr/share/fonts/dejavu/DejaVuSans.ttf", "/usr/share/fonts/dejavu/DejaVuSans-Bold.ttf"),
-            (@"C:\Windows\Fonts\arial.ttf", @"C:\Windows\Fonts\arialbd.ttf"),
-        ];
-
-        private static readonly Lazy<(string Regular, string Bold)> Files = new(() =>
-            Candidates.FirstOrDefault(c => File.Exists(c.Regular) && File.Exists(c.Bold)) is { Regular: not null } found
-                ? found
-                : throw new InvalidOperationException("No TrueType font found for invoice PDFs: install fonts-dejavu-core."));
-
-        public FontResolverInfo ResolveTypeface(string familyName, bool bold, bool italic) => new(bold ? "bold" : "regular");
-
-        public byte[] GetFont(string faceName) => File.ReadAllBytes(faceName == "bold" ? Files.Value.Bold : Files.Value.Regular);
+        return result.ToString();
     }
 }
