@@ -59,4 +59,71 @@ public sealed class DashboardTests(PostgresFixture postgres)
         var artifacts = Directory.CreateDirectory(Path.Combine(AppContext.BaseDirectory, "artifacts"));
         await page.ScreenshotAsync(new() { Path = Path.Combine(artifacts.FullName, "dashboard.png"), FullPage = true });
     }
+
+    [Fact]
+    public async Task Projects_page_drills_down_and_the_report_view_charts_each_project_and_downloads_csv_and_invoices()
+    {
+        Assert.True(File.Exists(Chromium), "Debian chromium is required (apt-get install -y chromium)");
+        await using var server = await InProcessServer.StartAsync(await postgres.Server.CreateDatabaseAsync("dashboard_billing"));
+        var admin = await server.CreateOrgAsync("acme", "admin");
+        using var api = server.Client(admin);
+        var now = DateTimeOffset.UtcNow;
+        var previous = new DateTimeOffset(now.Year, now.Month, 1, 12, 0, 0, TimeSpan.Zero).AddMonths(-1);
+        await server.PutSkuAsync("acme", "cpu", "USD", "compute", ("2020-01-01T00:00:00Z", 0.03m));
+        Assert.Equal(HttpStatusCode.Accepted, (await api.PostAsJsonAsync("v1/events", new object[]
+        {
+            new { id = "i1", type = "instance", time = now.AddMinutes(-5), project = "web", resource = "web-1", hourlyCost = 0.5m, host = "node-3" },
+            new { id = "b1", type = "bucket", time = now.AddMinutes(-5), project = "web", resource = "assets", hourlyCost = 0.02m },
+            new { id = "d1", type = "deployment", time = now.AddMinutes(-5), project = "web", resource = "api", replicas = 2, resources = new { requests = new { cpu = 1 } } },
+            new { id = "p1", time = previous, project = "web", amount = 30m, category = "compute", resource = "web-1" },
+            new { id = "p2", time = previous.AddDays(3), project = "data", amount = 12.5m, category = "storage", resource = "lake" },
+            new { id = "m1", time = now.AddMinutes(-1), project = "web", amount = 2m, category = "compute", resource = "web-1" },
+        })).StatusCode);
+        Assert.Equal(HttpStatusCode.Created, (await api.PutAsJsonAsync("v1/billing-accounts/main", new { name = "Main", projects = new[] { "web", "data" } })).StatusCode);
+        var period = previous.ToString("yyyy-MM");
+        Assert.Equal(HttpStatusCode.Created, (await api.PostAsJsonAsync("v1/billing-accounts/main/invoices", new { period })).StatusCode);
+        await server.WaitConsistentAsync("acme", TimeSpan.FromSeconds(10));
+
+        using var playwright = await Playwright.CreateAsync();
+        await using var browser = await playwright.Chromium.LaunchAsync(new()
+        {
+            ExecutablePath = Chromium,
+            Headless = true,
+            Args = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking", "--disable-component-update", "--disable-sync"],
+        });
+        var context = await browser.NewContextAsync(new() { ViewportSize = new() { Width = 1280, Height = 1400 }, AcceptDownloads = true });
+        var page = await context.NewPageAsync();
+        await page.GotoAsync(server.BaseAddress.ToString());
+        await page.GetByLabel("API key").FillAsync(admin);
+        await page.GetByRole(AriaRole.Button, new() { Name = "Sign in" }).ClickAsync();
+
+        // Drill-down: burn from the running instance and bucket, each resource with its cost.
+        await page.GetByRole(AriaRole.Button, new() { Name = "web" }).ClickAsync();
+        await Expect(page.Locator("#perHour")).ToHaveTextAsync("$0.52");
+        await Expect(page.Locator("#instance-web-1")).ToContainTextAsync("node-3");
+        await Expect(page.Locator("#instance-web-1")).ToContainTextAsync("$32.00");
+        await Expect(page.GetByRole(AriaRole.Table, new() { Name = "Storage" })).ToContainTextAsync("assets");
+        await Expect(page.Locator("#allocated")).ToHaveTextAsync("$43.80"); // 2 × 1 core × $0.03 × 730 h
+
+        // Report: the previous month of the account, one line per project.
+        await page.GetByLabel("Account").SelectOptionAsync("main");
+        await page.GetByLabel("Range").SelectOptionAsync("previous-month");
+        await page.GetByRole(AriaRole.Button, new() { Name = "Show report" }).ClickAsync();
+        await Expect(page.Locator("#report-summary")).ToContainTextAsync("$42.50 across 2 project(s)");
+        Assert.Equal(2, await page.EvaluateAsync<int>("Chart.getChart('report-chart').data.datasets.length"));
+        await Expect(page.Locator("#report-web")).ToContainTextAsync("$30.00");
+        await Expect(page.GetByRole(AriaRole.Table, new() { Name = "Cost per resource type" })).ToContainTextAsync("storage");
+
+        var csv = await page.RunAndWaitForDownloadAsync(() => page.GetByRole(AriaRole.Button, new() { Name = "Download CSV" }).ClickAsync());
+        var csvText = await File.ReadAllTextAsync(await csv.PathAsync());
+        Assert.StartsWith("date,project,project_name,category,amount_usd", csvText);
+        Assert.Contains(",web,web,compute,30", csvText);
+
+        var pdf = await page.RunAndWaitForDownloadAsync(() => page.GetByRole(AriaRole.Button, new() { Name = "Download INV-000001" }).ClickAsync());
+        Assert.Equal("INV-000001.pdf", pdf.SuggestedFilename);
+        Assert.Equal("%PDF-"u8.ToArray(), (await File.ReadAllBytesAsync(await pdf.PathAsync()))[..5]);
+
+        var artifacts = Directory.CreateDirectory(Path.Combine(AppContext.BaseDirectory, "artifacts"));
+        await page.ScreenshotAsync(new() { Path = Path.Combine(artifacts.FullName, "billing.png"), FullPage = true });
+    }
 }
