@@ -7,10 +7,10 @@ using CostGrains.Benchmarks;
 using CostGrains.Testing;
 
 // CostGrains benchmark: measures, prints numbers, asserts nothing about time.
-//   dotnet run -c Release --project tests/CostGrains.Benchmarks [-- --quick] [--only ceiling,ledger,ingest,visible,live,memory]
+//   dotnet run -c Release --project tests/CostGrains.Benchmarks [-- --quick] [--only ceiling,ledger,ingest,visible,live,detail,memory]
 // Uses COSTGRAINS_TEST_POSTGRES when set, else a throwaway PostgreSQL from the installed binaries.
 var quick = args.Contains("--quick");
-var only = args.SkipWhile(a => a != "--only").Skip(1).FirstOrDefault()?.Split(',') ?? ["ceiling", "ledger", "ingest", "visible", "live", "memory"];
+var only = args.SkipWhile(a => a != "--only").Skip(1).FirstOrDefault()?.Split(',') ?? ["ceiling", "ledger", "ingest", "visible", "live", "detail", "memory"];
 bool Run(string phase) => only.Contains(phase);
 var scale = quick ? 10 : 1;
 Console.WriteLine($"CostGrains benchmark — {Environment.ProcessorCount} cores, server GC {GCSettings.IsServerGC}, {(quick ? "quick" : "full")} run");
@@ -56,7 +56,19 @@ if (Run("live"))
     Console.WriteLine($"[live]    ack → burn message at a SignalR client p50 {live.P50:N1} ms, p99 {live.P99:N1} ms ({live.Samples} probes)");
 }
 
-// 6. Memory per active grain with 100,000 project grains.
+// 6. A project's detail with 1,000,000 billed intervals on the books: grain memory vs PostgreSQL.
+if (Run("detail"))
+{
+    var detailDb = await pg.CreateDatabaseAsync("bench_detail");
+    await using var detailNode = await BenchNode.StartAsync(detailDb);
+    var detail = await DetailLatency.MeasureAsync(detailNode, detailDb, await detailNode.CreateOrgAsync("detail"),
+        intervals: 1_000_000 / scale, projects: 100, instancesPerProject: 50, requests: 5_000);
+    Console.WriteLine($"[detail]  {detail.Intervals:N0} billed intervals on 100 projects × 50 instances, loaded in {detail.LoadSeconds:N0} s");
+    Console.WriteLine($"[detail]  GET /v1/projects/{{key}} (drill-down of 50 instances) p50 {detail.P50:N2} ms, p99 {detail.P99:N2} ms; 8 concurrent p99 {detail.ConcurrentP99:N2} ms ({detail.Requests:N0} requests each)");
+    Console.WriteLine($"[detail]  baseline, the same totals computed by PostgreSQL per request: p50 {detail.SqlP50:N2} ms, p99 {detail.SqlP99:N2} ms (grain p99 is {detail.SqlP99 / detail.P99:N1}× faster)");
+}
+
+// 7. Memory per active grain with 100,000 project grains.
 if (Run("memory"))
 {
 var grains = 100_000 / scale;

@@ -47,10 +47,10 @@ public sealed record ProjectResponse(
     public static ProjectResponse From(ProjectDetail d)
     {
         var s = d.Summary;
+        // Each resource's reported details, parsed once per response.
+        var details = d.Resources.Where(r => r.DetailsJson is not null).ToDictionary(r => r.Name, r => JsonSerializer.Deserialize<JsonElement>(r.DetailsJson!));
         JsonElement? Detail(ResourceView r, string name) =>
-            r.DetailsJson is not null && JsonDocument.Parse(r.DetailsJson).RootElement is var root && root.TryGetProperty(name, out var value)
-                ? value.Clone()
-                : null;
+            details.TryGetValue(r.Name, out var root) && root.TryGetProperty(name, out var value) ? value : null;
         var instances = d.Resources.Where(r => r.Type == EventType.Instance)
             .Select(r => new InstanceDto(r.Name, r.State, Detail(r, "host")?.GetString(), Detail(r, "specs"), r.HourlyRate, r.LiveRate, r.Spent, r.Since, r.MovedTo))
             .ToList();
