@@ -39,11 +39,15 @@ public sealed class NodeTests(PostgresFixture postgres)
         Assert.Equal(HttpStatusCode.OK, (await anonymous.GetAsync("health/ready")).StatusCode);
         var openapi = await anonymous.GetFromJsonAsync<JsonElement>("openapi/v1.json");
         var paths = openapi.GetProperty("paths");
-        foreach (var path in new[] { "/v1/events", "/v1/orgs", "/v1/orgs/{org}/keys", "/v1/skus/{code}", "/v1/projects", "/v1/projects/{key}", "/v1/reconciliation" })
+        foreach (var path in new[] { "/v1/events", "/v1/orgs", "/v1/orgs/{org}/keys", "/v1/skus/{code}", "/v1/projects", "/v1/projects/{key}", "/v1/reconciliation",
+            "/v1/projects/{key}/usage", "/v1/projects/{key}/credits", "/v1/projects/{key}/runaway", "/v1/report", "/v1/billing-accounts/{key}",
+            "/v1/billing-accounts/{key}/report", "/v1/billing-accounts/{key}/invoices", "/v1/billing-accounts/{key}/invoices/{number}/pdf" })
         {
             Assert.True(paths.TryGetProperty(path, out _), $"{path} is missing from the OpenAPI document");
         }
 
+        Assert.True(paths.GetProperty("/v1/billing-accounts/{key}/report").GetProperty("get").GetProperty("responses").GetProperty("200")
+            .GetProperty("content").TryGetProperty("text/csv", out _), "the report documents its CSV form");
         var body = paths.GetProperty("/v1/events").GetProperty("post").GetProperty("requestBody").GetProperty("content");
         Assert.True(body.TryGetProperty("application/x-ndjson", out _));
     }

@@ -42,16 +42,18 @@ public static class BillingApi
     public static IEndpointRouteBuilder MapBillingApi(this IEndpointRouteBuilder app)
     {
         var group = app.MapGroup("/v1").WithTags("Billing");
-        group.MapPut("/billing-accounts/{key}", PutAccount).RequireAuthorization(Principals.CanAdmin);
-        group.MapGet("/billing-accounts", ListAccounts).RequireAuthorization(Principals.CanRead);
-        group.MapGet("/billing-accounts/{key}", GetAccount).RequireAuthorization(Principals.CanRead);
+        group.MapPut("/billing-accounts/{key}", PutAccount).RequireAuthorization(Principals.CanAdmin)
+            .Produces<BillingAccount>(StatusCodes.Status201Created).Produces<BillingAccount>().ProducesProblem(400).ProducesProblem(409);
+        group.MapGet("/billing-accounts", ListAccounts).RequireAuthorization(Principals.CanRead).Produces<IReadOnlyList<BillingAccount>>();
+        group.MapGet("/billing-accounts/{key}", GetAccount).RequireAuthorization(Principals.CanRead).Produces<BillingAccount>().ProducesProblem(404);
         group.MapGet("/billing-accounts/{key}/report", AccountReport).RequireAuthorization(Principals.CanRead)
-            .Produces<ReportResponse>().Produces<string>(200, ReportCsv.ContentType);
+            .Produces<ReportResponse>().Produces<string>(200, ReportCsv.ContentType).ProducesProblem(400).ProducesProblem(404);
         group.MapGet("/report", OrganizationReport).RequireAuthorization(Principals.CanRead)
-            .Produces<ReportResponse>().Produces<string>(200, ReportCsv.ContentType);
-        group.MapPost("/billing-accounts/{key}/invoices", IssueInvoice).RequireAuthorization(Principals.CanAdmin);
-        group.MapGet("/billing-accounts/{key}/invoices", ListInvoices).RequireAuthorization(Principals.CanRead);
-        group.MapGet("/billing-accounts/{key}/invoices/{number}", GetInvoice).RequireAuthorization(Principals.CanRead);
+            .Produces<ReportResponse>().Produces<string>(200, ReportCsv.ContentType).ProducesProblem(400).ProducesProblem(404);
+        group.MapPost("/billing-accounts/{key}/invoices", IssueInvoice).RequireAuthorization(Principals.CanAdmin)
+            .Produces<Invoice>(StatusCodes.Status201Created).Produces<Invoice>().ProducesProblem(400).ProducesProblem(404);
+        group.MapGet("/billing-accounts/{key}/invoices", ListInvoices).RequireAuthorization(Principals.CanRead).Produces<IReadOnlyList<Invoice>>().ProducesProblem(404);
+        group.MapGet("/billing-accounts/{key}/invoices/{number}", GetInvoice).RequireAuthorization(Principals.CanRead).Produces<Invoice>().ProducesProblem(404);
         group.MapGet("/billing-accounts/{key}/invoices/{number}/pdf", GetInvoicePdf).RequireAuthorization(Principals.CanRead)
             .Produces(200, contentType: InvoicePdf.ContentType);
         return app;

@@ -86,12 +86,12 @@ public static class ProjectSpendApi
     public static IEndpointRouteBuilder MapProjectSpendApi(this IEndpointRouteBuilder app)
     {
         var group = app.MapGroup("/v1/projects/{key}").WithTags("Projects");
-        group.MapGet("", Detail).RequireAuthorization(Principals.CanRead);
-        group.MapGet("/usage", Usage).RequireAuthorization(Principals.CanRead);
-        group.MapPost("/credits", FundCredits).RequireAuthorization(Principals.CanAdmin);
-        group.MapGet("/credits", Credits).RequireAuthorization(Principals.CanRead);
-        group.MapPut("/runaway", PutRunaway).RequireAuthorization(Principals.CanAdmin);
-        group.MapDelete("/runaway", DeleteRunaway).RequireAuthorization(Principals.CanAdmin);
+        group.MapGet("", Detail).RequireAuthorization(Principals.CanRead).Produces<ProjectResponse>().ProducesProblem(404);
+        group.MapGet("/usage", Usage).RequireAuthorization(Principals.CanRead).Produces<ProjectUsageResponse>().ProducesProblem(400).ProducesProblem(404);
+        group.MapPost("/credits", FundCredits).RequireAuthorization(Principals.CanAdmin).Produces<CreditsDto>().ProducesProblem(400).ProducesProblem(404);
+        group.MapGet("/credits", Credits).RequireAuthorization(Principals.CanRead).Produces<CreditsDto>().ProducesProblem(404);
+        group.MapPut("/runaway", PutRunaway).RequireAuthorization(Principals.CanAdmin).Produces<ProjectResponse>().ProducesProblem(400).ProducesProblem(404);
+        group.MapDelete("/runaway", DeleteRunaway).RequireAuthorization(Principals.CanAdmin).Produces<ProjectResponse>().ProducesProblem(404);
         return app;
     }
 
