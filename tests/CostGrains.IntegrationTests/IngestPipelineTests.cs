@@ -168,4 +168,22 @@ public sealed class IngestPipelineTests(PostgresFixture postgres) : IAsyncLifeti
             Assert.Equal(rows.Count, rows.Select(r => r.Record.Seq).Distinct().Count());
         }
     }
+
+    [Fact]
+    public async Task Rows_this_node_committed_reach_the_grains_from_memory_exactly_as_stored()
+    {
+        var ledger = (CostGrains.Postgres.Ledger.PostgresLedger)_server.Services.GetRequiredService<ILedger>();
+        var servedBefore = ledger.Tail.Served;
+        await Post(Enumerable.Range(0, 50)
+            .Select(i => new { id = $"tail-{i}", time = "2026-05-01T00:00:00.1234567Z", project = "tail", amount = 0.333333m, category = "compute" }).ToArray());
+        var project = await Poll.Until(() => _server.GetJsonAsync("v1/projects/tail?org=acme"),
+            p => p.GetProperty("eventCount").GetInt64() == 50, TimeSpan.FromSeconds(10), "project tail");
+
+        Assert.True(ledger.Tail.Served > servedBefore, "the stream read this node's own commits from memory");
+        // Stored with PostgreSQL's precision (whole microseconds) on both ways to the grain.
+        var stored = await ledger.ReadTargetAsync(new TargetRef(TargetKind.Project, "acme", "tail"), 0, 100, CancellationToken.None);
+        Assert.All(stored, r => Assert.Equal(DateTimeOffset.Parse("2026-05-01T00:00:00.123456Z"), r.Time));
+        Assert.Equal(DateTimeOffset.Parse("2026-05-01T00:00:00.123456Z"), project.GetProperty("firstEventAt").GetDateTimeOffset());
+        Assert.Equal(stored.Sum(r => r.Amount), project.GetProperty("spent").GetProperty("total").GetDecimal());
+    }
 }

@@ -97,7 +97,7 @@ public static class UsageRater
             var target = new TargetRef(e.Kind, org, e.Target);
             rated.Add(new LedgerEvent(
                 org, e.Id, e.Kind, e.Target, LedgerPartitioning.PartitionOf(target, partitions),
-                e.Time.ToUniversalTime(), e.End?.ToUniversalTime(), e.Sku, e.Quantity, price, amount, targetUnit,
+                Stored(e.Time), e.End is { } end ? Stored(end) : null, e.Sku, e.Quantity, price, amount, targetUnit,
                 e.Category ?? sku?.Category ?? DefaultCategory, e.Resource, e.DimensionsJson));
         }
 
@@ -162,8 +162,18 @@ public static class UsageRater
         var category = report.Type == EventType.Bucket ? "storage" : "compute";
         return new LedgerEvent(
             org, e.Id, e.Kind, e.Target, LedgerPartitioning.PartitionOf(target, partitions),
-            e.Time.ToUniversalTime(), e.End?.ToUniversalTime(), e.Sku, e.Quantity, price, 0m, PriceCatalog.Usd,
+            Stored(e.Time), e.End is { } end ? Stored(end) : null, e.Sku, e.Quantity, price, 0m, PriceCatalog.Usd,
             category, e.Resource, e.DimensionsJson, new ResourceChange(report.Type, report.State, rate, report.DetailsJson));
+    }
+
+    /// <summary>
+    /// A time as the ledger stores it: UTC, whole microseconds (PostgreSQL's precision), so what a
+    /// grain applies is the same whether the row was read back or handed over from memory.
+    /// </summary>
+    public static DateTimeOffset Stored(DateTimeOffset time)
+    {
+        var utc = time.ToUniversalTime();
+        return utc.AddTicks(-(utc.Ticks % TimeSpan.TicksPerMicrosecond));
     }
 
     private static string? UnitOf(ParsedUsageEvent e, PriceCatalog catalog) =>

@@ -39,12 +39,12 @@ public sealed class PostgresLedger : ILedger, IAsyncDisposable
               FROM ev JOIN bump ON bump.partition = ev.partition
              ORDER BY ev.ord
             ON CONFLICT (org, id) DO NOTHING
-            RETURNING org, id, kind, target, unit),
+            RETURNING org, id, kind, target, unit, partition, seq),
         targets AS (
             INSERT INTO cg_target (org, kind, key, unit)
             SELECT DISTINCT ON (org, kind, target) org, kind, target, unit FROM ins
             ON CONFLICT DO NOTHING)
-        SELECT org, id FROM ins
+        SELECT org, id, seq FROM ins
         """;
 
     private const string RecordColumns = "seq, id, time, amount, category, sku, quantity, resource, type, state, rate, details";
@@ -62,6 +62,7 @@ public sealed class PostgresLedger : ILedger, IAsyncDisposable
         _logger = logger;
         Partitions = options.Partitions;
         Signal = new LedgerSignal(options.Partitions);
+        Tail = new LedgerTail(options.Partitions, options.TailRowsPerPartition);
         // Each writer owns the partitions p with p % writers == its index: writers lock disjoint
         // counter rows, so their transactions run side by side instead of queueing on each other.
         var writers = Math.Clamp(options.Writers, 1, options.Partitions);
@@ -72,6 +73,9 @@ public sealed class PostgresLedger : ILedger, IAsyncDisposable
     public int Partitions { get; }
 
     public LedgerSignal Signal { get; }
+
+    /// <summary>What this node committed last, per partition: the stream reads it from memory.</summary>
+    public LedgerTail Tail { get; }
 
     /// <summary>Creates the partition counters on first use and refuses a changed partition count.</summary>
     public static async Task EnsurePartitionsAsync(NpgsqlDataSource db, int partitions, CancellationToken cancellationToken)
@@ -135,6 +139,11 @@ public sealed class PostgresLedger : ILedger, IAsyncDisposable
 
     public async Task<IReadOnlyList<LedgerRow>> ReadPartitionAsync(int partition, long afterSeq, int limit, CancellationToken cancellationToken)
     {
+        if (Tail.TryRead(partition, afterSeq, limit) is { } fromMemory)
+        {
+            return fromMemory;
+        }
+
         await using var command = _db.CreateCommand(
             $"SELECT kind, org, target, {RecordColumns} FROM cg_event WHERE partition = $1 AND seq > $2 ORDER BY seq LIMIT $3");
         command.Parameters.Add(new() { Value = partition });
@@ -374,17 +383,18 @@ public sealed class PostgresLedger : ILedger, IAsyncDisposable
             },
         });
 
-        var inserted = new HashSet<(string, string)>();
+        var inserted = new Dictionary<(string, string), long>();
         await using (var reader = await batch.ExecuteReaderAsync())
         {
             await reader.NextResultAsync();
             while (await reader.ReadAsync())
             {
-                inserted.Add((reader.GetString(0), reader.GetString(1)));
+                inserted.Add((reader.GetString(0), reader.GetString(1)), reader.GetInt64(2));
             }
         }
 
         await tx.CommitAsync();
+        PublishTail(rows, inserted);
         Signal.Raise(partitions);
 
         for (var g = 0; g < group.Count; g++)
@@ -394,10 +404,27 @@ public sealed class PostgresLedger : ILedger, IAsyncDisposable
             for (var i = 0; i < events.Count; i++)
             {
                 var key = (events[i].Org, events[i].Id);
-                result[i] = inserted.Contains(key) && offered[key] == (g, i);
+                result[i] = inserted.ContainsKey(key) && offered[key] == (g, i);
             }
 
             group[g].Completion.TrySetResult(new AppendResult(result));
+        }
+    }
+
+    /// <summary>Hands the committed rows to this node's stream readers, per partition in sequence order.</summary>
+    private void PublishTail(List<LedgerEvent> rows, Dictionary<(string, string), long> inserted)
+    {
+        if (_options.TailRowsPerPartition <= 0)
+        {
+            return;
+        }
+
+        foreach (var partition in rows.Where(r => inserted.ContainsKey((r.Org, r.Id))).GroupBy(r => r.Partition))
+        {
+            Tail.Publish(partition.Key, partition
+                .Select(r => new LedgerRow(r.TargetRef, new UsageRecord(inserted[(r.Org, r.Id)], r.Id, r.Time, r.Amount, r.Category, r.Sku, r.Quantity, r.Resource, r.Change)))
+                .OrderBy(r => r.Record.Seq)
+                .ToList());
         }
     }
 

@@ -18,6 +18,12 @@ public sealed class PostgresLedgerOptions
     /// </summary>
     public int Writers { get; set; } = 2;
 
+    /// <summary>
+    /// Rows per partition this node keeps of what it committed, so its stream readers take them from
+    /// memory instead of reading them back; 0 always reads from the database. Default 8,192.
+    /// </summary>
+    public int TailRowsPerPartition { get; set; } = 8_192;
+
     /// <summary>The LISTEN/NOTIFY channel that wakes stream receivers on every node.</summary>
     public string NotifyChannel { get; set; } = "cg_ledger";
 }
