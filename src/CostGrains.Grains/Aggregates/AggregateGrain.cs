@@ -203,8 +203,8 @@ public abstract class AggregateGrain : Grain, IUsageAggregateGrain, IStreamSubsc
     {
         _lastLiveTicks = Environment.TickCount64;
         _liveWatermark = Totals.Watermark;
-        var snapshot = CreateSnapshot();
-        var update = new BurnUpdate(snapshot.Kind, snapshot.Org, snapshot.Key, snapshot.BurnPerHour, snapshot.Total, DateTimeOffset.UtcNow, CreditBalance);
+        // Built from the figures it carries, not from a full snapshot: this runs for every busy aggregate several times a second.
+        var update = new BurnUpdate(_kind, _target.Org, _target.Key, BurnPerHour, Totals.Total, DateTimeOffset.UtcNow, CreditBalance);
         // The notifier is a local stateless worker; a lost update is superseded by the next one.
         GrainFactory.GetGrain<ILiveNotifierGrain>(0).Publish(update).Ignore();
     }
@@ -214,6 +214,9 @@ public abstract class AggregateGrain : Grain, IUsageAggregateGrain, IStreamSubsc
         Totals.Total, new Dictionary<string, decimal>(Totals.ByCategory), Totals.EventCount, Totals.Watermark,
         Totals.FirstEventAt, Totals.LastEventAt, BurnPerHour: 0m, Name: _state.State.Name ?? _target.Key, Archived: _state.State.Archived, InstanceCount: 0,
         Budget: BudgetView());
+
+    /// <summary>The live burn rate ($/hr); projects sum their running resources.</summary>
+    protected virtual decimal BurnPerHour => 0m;
 
     /// <summary>The prepaid credit balance pushed with live updates, when the aggregate has credits.</summary>
     protected virtual decimal? CreditBalance => null;

@@ -69,8 +69,10 @@ public sealed class ProjectGrain(
             return snapshot;
         }
 
-        return snapshot with { BurnPerHour = project.ComputePerHour + project.StoragePerHour, InstanceCount = project.InstanceCount };
+        return snapshot with { BurnPerHour = project.BurnPerHour, InstanceCount = project.InstanceCount };
     }
+
+    protected override decimal BurnPerHour => State.Project?.BurnPerHour ?? 0m;
 
     protected override decimal? CreditBalance => State.Project?.Credits?.Balance;
 

@@ -144,6 +144,9 @@ public sealed class ProjectState
 
     public decimal AllocatedPerHour => Resources.Values.Where(r => r.Type == EventType.Deployment).Sum(r => r.LiveRate);
 
+    /// <summary>Current burn: running instances plus active buckets' warm-storage rates.</summary>
+    public decimal BurnPerHour => Resources.Count == 0 ? 0m : ComputePerHour + StoragePerHour;
+
     public int InstanceCount => Resources.Values.Count(r => r.Type == EventType.Instance && r.IsLive);
 }
 
