@@ -91,11 +91,12 @@ public static partial class ResourceReports
 
                 if (UsageEventParser.String(e, "host", fail, required: false) is { } host)
                 {
-                    details["host"] = host.Length <= 256 ? host : null;
                     if (host.Length > 256)
                     {
                         fail("host", "Must be at most 256 characters.");
                     }
+
+                    details["host"] = host;
                 }
             }
         }
@@ -182,7 +183,7 @@ public static partial class ResourceReports
             }
         }
 
-        if (result.Count == 0 && requests.EnumerateObject().Any() is false)
+        if (!requests.EnumerateObject().Any())
         {
             fail("resources.requests", "Give at least one request.");
         }
