@@ -11,7 +11,7 @@ public sealed record BurnUpdate(
     [property: Id(5)] DateTimeOffset At,
     [property: Id(6)] decimal? CreditBalance = null);
 
-/// <summary>A silo's SignalR hub, as the notifier grains reach it.</summary>
+/// <summary>A silo's SignalR hub, as every silo's live outbox reaches it.</summary>
 [Alias("CostGrains.ILiveHub")]
 public interface ILiveHub : IGrainObserver
 {
@@ -30,15 +30,4 @@ public interface ILiveHubDirectoryGrain : IGrainWithIntegerKey
 
     [Alias("GetHubs")]
     Task<IReadOnlyList<ILiveHub>> GetHubs();
-}
-
-/// <summary>Batches live updates for a few milliseconds and fans them out to every silo's hub.</summary>
-[Alias("CostGrains.ILiveNotifierGrain")]
-public interface ILiveNotifierGrain : IGrainWithIntegerKey
-{
-    [Alias("Publish")]
-    Task Publish(BurnUpdate update);
-
-    [Alias("PublishCrossing")]
-    Task PublishCrossing(BudgetAlert alert);
 }

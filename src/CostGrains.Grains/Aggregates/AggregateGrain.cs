@@ -9,13 +9,15 @@ using Orleans.Streams.Core;
 namespace CostGrains.Aggregates;
 
 /// <summary>What every aggregate grain needs from its silo.</summary>
-public sealed class AggregateServices(ILedger ledger, IOptions<AggregateOptions> options, ReplayThrottle throttle)
+public sealed class AggregateServices(ILedger ledger, IOptions<AggregateOptions> options, ReplayThrottle throttle, Realtime.LiveUpdates live)
 {
     public ILedger Ledger { get; } = ledger;
 
     public IOptions<AggregateOptions> Options { get; } = options;
 
     public ReplayThrottle Throttle { get; } = throttle;
+
+    public Realtime.LiveUpdates Live { get; } = live;
 }
 
 /// <summary>
@@ -36,10 +38,8 @@ public abstract class AggregateGrain : Grain, IUsageAggregateGrain, IStreamSubsc
     private int _unsaved;
     private long _deliveries;
     private readonly List<(BudgetAlert Alert, Action MarkFired)> _alerts = [];
-    private long _lastLiveTicks;
     private long _liveWatermark;
     private IGrainTimer? _checkpointTimer;
-    private IGrainTimer? _liveTimer;
 
     protected AggregateGrain(TargetKind kind, IPersistentState<AggregateState> state, AggregateServices services, ILogger logger)
     {
@@ -176,37 +176,15 @@ public abstract class AggregateGrain : Grain, IUsageAggregateGrain, IStreamSubsc
         _unsaved = 0;
     }
 
-    /// <summary>Live updates of one aggregate are sent at most this often; the last one always goes.</summary>
-    public static readonly TimeSpan LiveInterval = TimeSpan.FromMilliseconds(250);
-
-    /// <summary>Called after a delivered batch changed the totals: publishes a coalesced live update.</summary>
-    protected virtual void OnApplied()
-    {
-        var sinceLast = Environment.TickCount64 - _lastLiveTicks;
-        if (_lastLiveTicks == 0 || sinceLast >= (long)LiveInterval.TotalMilliseconds)
-        {
-            PublishLive();
-        }
-        else
-        {
-            _liveTimer ??= this.RegisterGrainTimer(_ =>
-            {
-                _liveTimer?.Dispose();
-                _liveTimer = null;
-                PublishLive();
-                return Task.CompletedTask;
-            }, LiveInterval - TimeSpan.FromMilliseconds(sinceLast), Timeout.InfiniteTimeSpan);
-        }
-    }
+    /// <summary>Called after a delivered batch changed the totals: the silo's outbox coalesces and sends it.</summary>
+    protected virtual void OnApplied() => PublishLive();
 
     protected void PublishLive()
     {
-        _lastLiveTicks = Environment.TickCount64;
         _liveWatermark = Totals.Watermark;
         // Built from the figures it carries, not from a full snapshot: this runs for every busy aggregate several times a second.
         var update = new BurnUpdate(_kind, _target.Org, _target.Key, BurnPerHour, Totals.Total, DateTimeOffset.UtcNow, CreditBalance);
-        // The notifier is a local stateless worker; a lost update is superseded by the next one.
-        GrainFactory.GetGrain<ILiveNotifierGrain>(0).Publish(update).Ignore();
+        _services.Live.Post(update);
     }
 
     protected virtual AggregateSnapshot CreateSnapshot() => new(

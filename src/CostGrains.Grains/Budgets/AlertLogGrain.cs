@@ -14,7 +14,8 @@ public sealed class AlertLogState
 /// stored is neither stored nor announced again — so an aggregate that replays after a crash and
 /// finds the same crossing cannot announce it twice.
 /// </summary>
-public sealed class AlertLogGrain([PersistentState("alerts", GrainStorage.Name)] IPersistentState<AlertLogState> state)
+public sealed class AlertLogGrain(
+    [PersistentState("alerts", GrainStorage.Name)] IPersistentState<AlertLogState> state, Realtime.LiveUpdates live)
     : Grain, IAlertLogGrain
 {
     private HashSet<string>? _ids;
@@ -45,7 +46,7 @@ public sealed class AlertLogGrain([PersistentState("alerts", GrainStorage.Name)]
             throw;
         }
 
-        await GrainFactory.GetGrain<ILiveNotifierGrain>(0).PublishCrossing(alert);
+        live.Post(alert);
         await Forward(alert);
         return true;
     }

@@ -23,6 +23,7 @@ public static class CostGrainsSiloExtensions
         silo.Services.AddSingleton<ReplayThrottle>();
         silo.Services.AddHttpClient("webhooks");
         silo.Services.AddOptions<Webhooks.WebhookOptions>().Configure(o => configuration?.GetSection("CostGrains:Webhooks").Bind(o));
+        silo.Services.AddSingleton<Realtime.LiveUpdates>();
         silo.Services.AddSingleton<AggregateServices>();
         silo.Services.AddOptions<AggregateOptions>().Configure(o => configuration?.GetSection("CostGrains:Aggregates").Bind(o));
 

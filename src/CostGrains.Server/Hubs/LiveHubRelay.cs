@@ -3,7 +3,7 @@ using Microsoft.AspNetCore.SignalR;
 namespace CostGrains.Server.Hubs;
 
 /// <summary>
-/// This silo's hub as a grain observer: notifier grains on any silo send it updates, and it
+/// This silo's hub as a grain observer: the live outbox of every silo sends it updates, and it
 /// forwards each to the SignalR group of its aggregate. Registers itself in the hub directory
 /// every few seconds for as long as the node runs.
 /// </summary>
