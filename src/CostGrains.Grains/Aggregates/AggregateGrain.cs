@@ -60,7 +60,7 @@ public abstract class AggregateGrain : Grain, IUsageAggregateGrain, IStreamSubsc
         _target = TargetRef.FromGrainKey(_kind, this.GetPrimaryKeyString());
         await Replay(cancellationToken);
         await OnActivated();
-        await AnnounceCrossings();
+        await AnnounceAlerts();
     }
 
     public override async Task OnDeactivateAsync(DeactivationReason reason, CancellationToken cancellationToken)
@@ -102,7 +102,7 @@ public abstract class AggregateGrain : Grain, IUsageAggregateGrain, IStreamSubsc
             await AfterApplied();
         }
 
-        await AnnounceCrossings();
+        await AnnounceAlerts();
         if (Totals.Watermark > _liveWatermark)
         {
             // Also after rows the activation replay applied: the first event of a new aggregate
@@ -147,7 +147,7 @@ public abstract class AggregateGrain : Grain, IUsageAggregateGrain, IStreamSubsc
         {
             var now = new UsageRecord(Totals.Watermark, "budget-set", DateTimeOffset.UtcNow, 0m, "budget", null, null, null);
             Collect(Budget.NewCrossings(now));
-            await AnnounceCrossings();
+            await AnnounceAlerts();
         }
 
         return CreateSnapshot();
@@ -158,7 +158,7 @@ public abstract class AggregateGrain : Grain, IUsageAggregateGrain, IStreamSubsc
         if (await Replay(CancellationToken.None) > 0)
         {
             await AfterApplied();
-            await AnnounceCrossings();
+            await AnnounceAlerts();
             OnApplied();
         }
     }
@@ -229,9 +229,6 @@ public abstract class AggregateGrain : Grain, IUsageAggregateGrain, IStreamSubsc
     /// <summary>Schedules a checkpoint for state changed outside a delivery.</summary>
     protected void MarkChanged() => MarkUnsaved(1);
 
-    /// <summary>Announces queued alerts now (commands that raise alerts outside a delivery).</summary>
-    protected Task AnnounceAlerts() => AnnounceCrossings();
-
     private BudgetStatus? BudgetView()
     {
         if (Budget.Policy is not { } policy)
@@ -274,9 +271,9 @@ public abstract class AggregateGrain : Grain, IUsageAggregateGrain, IStreamSubsc
     /// Records each new alert (budget crossings, and whatever <see cref="Raise"/> queued) in the
     /// organization's alert log, which announces it once, then persists it as fired. A crash in
     /// between is harmless: the replay finds the alert again and the log, knowing its id, neither
-    /// stores nor announces it twice.
+    /// stores nor announces it twice. Runs after a delivery, a replay, or a command that raised one.
     /// </summary>
-    private async Task AnnounceCrossings()
+    protected async Task AnnounceAlerts()
     {
         if (_alerts.Count == 0)
         {
