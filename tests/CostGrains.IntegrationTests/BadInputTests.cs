@@ -123,6 +123,29 @@ public sealed class BadInputTests(PostgresFixture postgres) : IAsyncLifetime
     }
 
     [Theory]
+    [InlineData("POST", "v1/events")]
+    [InlineData("GET", "v1/projects")]
+    [InlineData("GET", "v1/skus")]
+    [InlineData("GET", "v1/alerts")]
+    [InlineData("GET", "v1/report")]
+    [InlineData("GET", "v1/billing-accounts")]
+    [InlineData("GET", "v1/webhooks")]
+    [InlineData("GET", "v1/reconciliation")]
+    public async Task Platform_administrator_must_name_the_organization(string method, string path)
+    {
+        using var request = new HttpRequestMessage(new HttpMethod(method), path)
+        {
+            Content = method == "POST" ? new StringContent("[" + Valid + "]", Encoding.UTF8, "application/json") : null,
+        };
+        var response = await _server.Http.SendAsync(request);
+        Assert.Equal(HttpStatusCode.BadRequest, response.StatusCode);
+        var problem = await AssertProblem(response);
+        Assert.Equal("org", problem.GetProperty("errors")[0].GetProperty("field").GetString());
+        await AssertNothingStored();
+        Assert.Equal(HttpStatusCode.OK, (await _server.Http.GetAsync(path.StartsWith("v1/events") ? "v1/projects?org=acme" : path + "?org=acme")).StatusCode);
+    }
+
+    [Theory]
     [InlineData(null, HttpStatusCode.Unauthorized)]
     [InlineData("cg_not-a-key", HttpStatusCode.Unauthorized)]
     [InlineData("member", HttpStatusCode.Forbidden)]

@@ -52,10 +52,7 @@ public static class AggregatesApi
     private static async Task<Results<Ok<List<ProjectListItem>>, ProblemHttpResult>> ListProjects(
         HttpContext context, IGrainFactory grains, ILedger ledger, CancellationToken cancellationToken)
     {
-        if (!OrgScope.TryResolve(context, out var org, out var problem))
-        {
-            return problem!;
-        }
+        var org = context.Org();
 
         var targets = await ledger.ListTargetsAsync(org, TargetKind.Project, cancellationToken);
         var snapshots = await Task.WhenAll(targets.Select(t => AggregateGrains.Get(grains, t.Target).GetSnapshot()));
@@ -67,10 +64,7 @@ public static class AggregatesApi
     private static async Task<Results<Ok<AggregateResponse>, ProblemHttpResult>> Get(
         TargetKind kind, string key, HttpContext context, IGrainFactory grains, ILedger ledger, CancellationToken cancellationToken)
     {
-        if (!OrgScope.TryResolve(context, out var org, out var problem))
-        {
-            return problem!;
-        }
+        var org = context.Org();
 
         var target = new TargetRef(kind, org, key);
         if (await ledger.GetTargetAsync(target, cancellationToken) is not { } entry)

@@ -61,10 +61,7 @@ public static class BillingApi
 
     private static async Task<IResult> PutAccount(string key, PutBillingAccountRequest request, HttpContext context, IGrainFactory grains)
     {
-        if (!OrgScope.TryResolve(context, out var org, out var problem))
-        {
-            return problem!;
-        }
+        var org = context.Org();
 
         if (!UsageEventParser.IsValidKey(key))
         {
@@ -99,20 +96,14 @@ public static class BillingApi
 
     private static async Task<IResult> ListAccounts(HttpContext context, IGrainFactory grains)
     {
-        if (!OrgScope.TryResolve(context, out var org, out var problem))
-        {
-            return problem!;
-        }
+        var org = context.Org();
 
         return TypedResults.Ok(await grains.GetGrain<IBillingGrain>(org).ListAccounts());
     }
 
     private static async Task<IResult> GetAccount(string key, HttpContext context, IGrainFactory grains)
     {
-        if (!OrgScope.TryResolve(context, out var org, out var problem))
-        {
-            return problem!;
-        }
+        var org = context.Org();
 
         return await grains.GetGrain<IBillingGrain>(org).GetAccount(key) is { } account
             ? TypedResults.Ok(account)
@@ -126,10 +117,7 @@ public static class BillingApi
     /// </summary>
     private static async Task<IResult> AccountReport(string key, HttpContext context, IGrainFactory grains, ILedger ledger, TimeProvider clock, CancellationToken cancellationToken)
     {
-        if (!OrgScope.TryResolve(context, out var org, out var problem))
-        {
-            return problem!;
-        }
+        var org = context.Org();
 
         if (await grains.GetGrain<IBillingGrain>(org).GetAccount(key) is not { } account)
         {
@@ -141,10 +129,7 @@ public static class BillingApi
 
     private static async Task<IResult> OrganizationReport(HttpContext context, IGrainFactory grains, ILedger ledger, TimeProvider clock, CancellationToken cancellationToken)
     {
-        if (!OrgScope.TryResolve(context, out var org, out var problem))
-        {
-            return problem!;
-        }
+        var org = context.Org();
 
         var projects = (await ledger.ListTargetsAsync(org, TargetKind.Project, cancellationToken)).Select(t => t.Target.Key).ToList();
         return await Report(context, org, null, projects, "UTC", grains, ledger, clock, cancellationToken);
@@ -266,10 +251,7 @@ public static class BillingApi
     private static async Task<IResult> IssueInvoice(
         string key, IssueInvoiceRequest request, HttpContext context, IGrainFactory grains, ILedger ledger, TimeProvider clock, CancellationToken cancellationToken)
     {
-        if (!OrgScope.TryResolve(context, out var org, out var problem))
-        {
-            return problem!;
-        }
+        var org = context.Org();
 
         var billing = grains.GetGrain<IBillingGrain>(org);
         if (await billing.GetAccount(key) is not { } account)
@@ -300,10 +282,7 @@ public static class BillingApi
 
     private static async Task<IResult> ListInvoices(string key, HttpContext context, IGrainFactory grains)
     {
-        if (!OrgScope.TryResolve(context, out var org, out var problem))
-        {
-            return problem!;
-        }
+        var org = context.Org();
 
         var billing = grains.GetGrain<IBillingGrain>(org);
         return await billing.GetAccount(key) is null
@@ -313,10 +292,7 @@ public static class BillingApi
 
     private static async Task<IResult> GetInvoice(string key, string number, HttpContext context, IGrainFactory grains)
     {
-        if (!OrgScope.TryResolve(context, out var org, out var problem))
-        {
-            return problem!;
-        }
+        var org = context.Org();
 
         return await grains.GetGrain<IBillingGrain>(org).GetInvoice(number) is { } invoice && invoice.Account == key
             ? TypedResults.Ok(invoice)
@@ -325,10 +301,7 @@ public static class BillingApi
 
     private static async Task<IResult> GetInvoicePdf(string key, string number, HttpContext context, IGrainFactory grains)
     {
-        if (!OrgScope.TryResolve(context, out var org, out var problem))
-        {
-            return problem!;
-        }
+        var org = context.Org();
 
         if (await grains.GetGrain<IBillingGrain>(org).GetInvoice(number) is not { } invoice || invoice.Account != key)
         {

@@ -34,10 +34,7 @@ public static class BudgetsApi
     private static async Task<Results<Ok<BudgetResponse>, ProblemHttpResult>> Put(
         TargetKind kind, string key, PutBudgetRequest request, HttpContext context, IGrainFactory grains)
     {
-        if (!OrgScope.TryResolve(context, out var org, out var problem))
-        {
-            return problem!;
-        }
+        var org = context.Org();
 
         if (!Ingest.UsageEventParser.IsValidKey(key))
         {
@@ -68,10 +65,7 @@ public static class BudgetsApi
 
     private static async Task<Results<NoContent, ProblemHttpResult>> Delete(TargetKind kind, string key, HttpContext context, IGrainFactory grains)
     {
-        if (!OrgScope.TryResolve(context, out var org, out var problem))
-        {
-            return problem!;
-        }
+        var org = context.Org();
 
         await AggregateGrains.Get(grains, new TargetRef(kind, org, key)).SetBudget(null);
         return TypedResults.NoContent();
@@ -80,10 +74,7 @@ public static class BudgetsApi
     private static async Task<Results<Ok<IEnumerable<AlertMessage>>, ProblemHttpResult>> ListAlerts(
         HttpContext context, IGrainFactory grains, int? limit)
     {
-        if (!OrgScope.TryResolve(context, out var org, out var problem))
-        {
-            return problem!;
-        }
+        var org = context.Org();
 
         if (limit is < 1 or > 1000)
         {

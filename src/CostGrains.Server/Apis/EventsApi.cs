@@ -53,10 +53,7 @@ public static class EventsApi
     private static async Task<Results<Accepted<IngestResponse>, ProblemHttpResult>> Ingest(
         HttpContext context, IGrainFactory grains, ILedger ledger, CancellationToken cancellationToken)
     {
-        if (!OrgScope.TryResolve(context, out var org, out var problem))
-        {
-            return problem!;
-        }
+        var org = context.Org();
 
         var mediaType = MediaTypeHeaderValue.TryParse(context.Request.ContentType, out var parsed) ? parsed.MediaType : null;
         var ndjson = mediaType is "application/x-ndjson" or "application/jsonl" or "application/ndjson";

@@ -216,12 +216,7 @@ public static class ProjectSpendApi
 
     private static async Task<(TargetRef Project, IResult? Problem)> Resolve(string key, HttpContext context, ILedger ledger, CancellationToken cancellationToken)
     {
-        if (!OrgScope.TryResolve(context, out var org, out var problem))
-        {
-            return (default, problem);
-        }
-
-        var project = new TargetRef(TargetKind.Project, org, key);
+        var project = new TargetRef(TargetKind.Project, context.Org(), key);
         return await ledger.GetTargetAsync(project, cancellationToken) is null
             ? (project, Problems.NotFound($"Project '{key}' does not exist."))
             : (project, null);

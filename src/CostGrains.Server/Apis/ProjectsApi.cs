@@ -25,10 +25,7 @@ public static class ProjectsApi
     private static async Task<Results<Created<AggregateResponse>, ProblemHttpResult>> Create(
         CreateProjectRequest request, HttpContext context, IGrainFactory grains, ILedger ledger, CancellationToken cancellationToken)
     {
-        if (!OrgScope.TryResolve(context, out var org, out var problem))
-        {
-            return problem!;
-        }
+        var org = context.Org();
 
         if (!UsageEventParser.IsValidKey(request.Key))
         {
@@ -53,10 +50,7 @@ public static class ProjectsApi
     private static async Task<Results<Ok<AggregateResponse>, ProblemHttpResult>> Update(
         string key, UpdateProjectRequest request, HttpContext context, IGrainFactory grains, ILedger ledger, CancellationToken cancellationToken)
     {
-        if (!OrgScope.TryResolve(context, out var org, out var problem))
-        {
-            return problem!;
-        }
+        var org = context.Org();
 
         if (request.Name is not null && NameProblem(request.Name) is { } nameProblem)
         {

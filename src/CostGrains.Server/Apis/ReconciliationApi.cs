@@ -25,10 +25,7 @@ public static class ReconciliationApi
     private static async Task<Results<Ok<ReconciliationResponse>, ProblemHttpResult>> Reconcile(
         HttpContext context, IGrainFactory grains, ILedger ledger, CancellationToken cancellationToken)
     {
-        if (!OrgScope.TryResolve(context, out var org, out var problem))
-        {
-            return problem!;
-        }
+        var org = context.Org();
 
         var sums = await ledger.SumByTargetAsync(org, cancellationToken);
         var snapshots = await Task.WhenAll(sums.Select(s => AggregateGrains.Get(grains, s.Target).GetSnapshot()));

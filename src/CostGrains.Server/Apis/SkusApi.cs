@@ -30,10 +30,7 @@ public static class SkusApi
     private static async Task<Results<Ok<SkuResponse>, ProblemHttpResult>> PutSku(
         string code, PutSkuRequest request, HttpContext context, IGrainFactory grains)
     {
-        if (!OrgScope.TryResolve(context, out var org, out var problem))
-        {
-            return problem!;
-        }
+        var org = context.Org();
 
         if (!UsageEventParser.IsValidKey(code))
         {
@@ -84,10 +81,7 @@ public static class SkusApi
 
     private static async Task<Results<Ok<SkuResponse>, ProblemHttpResult>> GetSku(string code, HttpContext context, IGrainFactory grains)
     {
-        if (!OrgScope.TryResolve(context, out var org, out var problem))
-        {
-            return problem!;
-        }
+        var org = context.Org();
 
         var sku = await grains.GetGrain<IOrganizationGrain>(org).GetSku(code);
         return sku is null ? Problems.NotFound($"SKU '{code}' does not exist.") : TypedResults.Ok(SkuResponse.From(sku));
@@ -95,10 +89,7 @@ public static class SkusApi
 
     private static async Task<Results<Ok<IEnumerable<SkuResponse>>, ProblemHttpResult>> ListSkus(HttpContext context, IGrainFactory grains)
     {
-        if (!OrgScope.TryResolve(context, out var org, out var problem))
-        {
-            return problem!;
-        }
+        var org = context.Org();
 
         var skus = await grains.GetGrain<IOrganizationGrain>(org).GetSkus();
         return TypedResults.Ok(skus.Select(SkuResponse.From));

@@ -26,10 +26,7 @@ public static class WebhooksApi
     private static async Task<Results<Created<WebhookResponse>, ProblemHttpResult>> Create(
         CreateWebhookRequest request, HttpContext context, IGrainFactory grains)
     {
-        if (!OrgScope.TryResolve(context, out var org, out var problem))
-        {
-            return problem!;
-        }
+        var org = context.Org();
 
         if (!Uri.TryCreate(request.Url, UriKind.Absolute, out var url) || url.Scheme is not ("http" or "https"))
         {
@@ -49,10 +46,7 @@ public static class WebhooksApi
 
     private static async Task<Results<Ok<IEnumerable<WebhookResponse>>, ProblemHttpResult>> List(HttpContext context, IGrainFactory grains)
     {
-        if (!OrgScope.TryResolve(context, out var org, out var problem))
-        {
-            return problem!;
-        }
+        var org = context.Org();
 
         var endpoints = await grains.GetGrain<IWebhookGrain>(org).List();
         return TypedResults.Ok(endpoints.Select(e => new WebhookResponse(e.Id, e.Url.ToString(), null, e.CreatedAt)));
@@ -60,10 +54,7 @@ public static class WebhooksApi
 
     private static async Task<Results<NoContent, ProblemHttpResult>> Delete(string id, HttpContext context, IGrainFactory grains)
     {
-        if (!OrgScope.TryResolve(context, out var org, out var problem))
-        {
-            return problem!;
-        }
+        var org = context.Org();
 
         return await grains.GetGrain<IWebhookGrain>(org).Remove(id)
             ? TypedResults.NoContent()
@@ -73,10 +64,7 @@ public static class WebhooksApi
     private static async Task<Results<Ok<IEnumerable<WebhookAttemptResponse>>, ProblemHttpResult>> Deliveries(
         HttpContext context, IGrainFactory grains, int? limit)
     {
-        if (!OrgScope.TryResolve(context, out var org, out var problem))
-        {
-            return problem!;
-        }
+        var org = context.Org();
 
         var log = await grains.GetGrain<IWebhookGrain>(org).Log(Math.Clamp(limit ?? 100, 1, 500));
         return TypedResults.Ok(log.Select(a => new WebhookAttemptResponse(a.EndpointId, a.AlertId, a.Attempt, a.Status, a.Error, a.At, a.Delivered)));

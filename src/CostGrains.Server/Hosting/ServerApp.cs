@@ -140,15 +140,18 @@ public static class ServerApp
         app.MapHealthChecks("/health/live", new HealthCheckOptions { Predicate = _ => false });
         app.MapHealthChecks("/health/ready");
         app.MapOrganizationsApi();
-        app.MapSkusApi();
-        app.MapEventsApi();
-        app.MapAggregatesApi();
-        app.MapProjectsApi();
-        app.MapReconciliationApi();
-        app.MapBudgetsApi();
-        app.MapWebhooksApi();
-        app.MapBillingApi();
-        app.MapProjectSpendApi();
+
+        // Everything below acts on one organization: the key's, or the platform administrator's ?org=.
+        var scoped = app.MapGroup("").RequireOrg();
+        scoped.MapSkusApi();
+        scoped.MapEventsApi();
+        scoped.MapAggregatesApi();
+        scoped.MapProjectsApi();
+        scoped.MapReconciliationApi();
+        scoped.MapBudgetsApi();
+        scoped.MapWebhooksApi();
+        scoped.MapBillingApi();
+        scoped.MapProjectSpendApi();
         app.MapHub<CostHub>(CostHub.Path);
 
         app.Lifetime.ApplicationStarted.Register(() => Announce(app, mode));
