@@ -37,19 +37,20 @@ public sealed class ResourceReportTests
             {
                 ["cpu"] = new("cpu", "USD", "compute", [new SkuRate(DateTimeOffset.Parse("2026-01-01T00:00:00Z"), 0.04m), new SkuRate(DateTimeOffset.Parse("2026-06-01T00:00:00Z"), 0.05m)]),
                 ["memory"] = new("memory", "USD", "compute", [new SkuRate(DateTimeOffset.Parse("2026-01-01T00:00:00Z"), 0.005m)]),
+                ["nvidia.com.gpu"] = new("nvidia.com.gpu", "USD", "compute", [new SkuRate(DateTimeOffset.Parse("2026-01-01T00:00:00Z"), 2m)]),
             },
             new Dictionary<string, string>(), 1);
         var errors = new List<IngestError>();
         var parsed = UsageEventParser.Parse(0, JsonDocument.Parse("""
             {"id":"d","type":"deployment","time":"2026-07-01T00:00:00Z","project":"p","resource":"api","replicas":4,
-             "resources":{"requests":{"cpu":"250m","memory":"1Gi"}}}
+             "resources":{"requests":{"cpu":"250m","memory":"1Gi","nvidia.com/gpu":1}}}
             """).RootElement, errors);
         Assert.Empty(errors);
         var rated = Assert.Single(UsageRater.Rate("acme", [parsed!], catalog, 16, errors));
         Assert.Empty(errors);
         Assert.Equal(0m, rated.Amount);
         Assert.Equal(EventType.Deployment, rated.Change!.Type);
-        Assert.Equal((0.25m * 0.05m + 1m * 0.005m) * 4, rated.Change.HourlyRate);
+        Assert.Equal((0.25m * 0.05m + 1m * 0.005m + 1m * 2m) * 4, rated.Change.HourlyRate);
         Assert.Contains("\"replicas\":4", rated.Change.DetailsJson);
     }
 

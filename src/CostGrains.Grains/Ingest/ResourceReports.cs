@@ -23,6 +23,12 @@ public static partial class ResourceReports
     [GeneratedRegex(@"^(\d+(?:\.\d+)?)(m|k|M|G|T|Ki|Mi|Gi|Ti)?$", RegexOptions.CultureInvariant)]
     private static partial Regex Quantity();
 
+    /// <summary>
+    /// The SKU that prices a deployment request: the request's name, with '/' read as '.' (SKU codes
+    /// are path segments), so <c>nvidia.com/gpu</c> is priced by the SKU <c>nvidia.com.gpu</c>.
+    /// </summary>
+    public static string SkuOfRequest(string request) => request.Replace('/', '.');
+
     public static ResourceReport? Parse(
         JsonElement e, EventType type, TargetKind? kind, string? sku, decimal? amount, string? resource, Action<string, string> fail)
     {
@@ -169,7 +175,7 @@ public static partial class ResourceReports
         var result = new Dictionary<string, decimal>(StringComparer.Ordinal);
         foreach (var request in requests.EnumerateObject())
         {
-            if (!UsageEventParser.IsValidKey(request.Name.Replace('/', '.')))
+            if (!UsageEventParser.IsValidKey(SkuOfRequest(request.Name)))
             {
                 fail($"resources.requests.{request.Name}", "Request names are keys such as cpu, memory or nvidia.com/gpu.");
             }

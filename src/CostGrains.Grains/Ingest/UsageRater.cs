@@ -142,7 +142,7 @@ public static class UsageRater
             var perReplica = 0m;
             foreach (var (name, quantity) in report.Requests!)
             {
-                perReplica += (PriceOf(name, $"resources.requests.{name}") ?? 0m) * quantity;
+                perReplica += (PriceOf(ResourceReports.SkuOfRequest(name), $"resources.requests.{name}") ?? 0m) * quantity;
             }
 
             rate = perReplica * report.Replicas!.Value;
