@@ -145,14 +145,16 @@ public sealed class ProjectGrain(
     /// <summary>A day whose cost jumped by more than the policy's factor over its trailing average alerts once.</summary>
     private void DetectRunaway(ProjectState project, int day, string triggeredBy)
     {
-        if (project.Runaway is not { } policy || project.RunawayFired.Contains(day) || Totals.FirstEventAt is not { } first)
+        if (project.Runaway is not { } policy || project.RunawayFired.Contains(day) || project.DailyCost.Count == 0)
         {
             return;
         }
 
+        // The first billed day still on record (resource reports do not count as usage).
+        var firstBilledDay = project.DailyCost.Keys.Min();
         var cost = project.DailyCost.GetValueOrDefault(day);
         if (cost < policy.MinimumDailyCost || cost <= 0
-            || project.TrailingAverage(day, policy.TrailingDays, ProjectState.DayOf(first)) is not { } average
+            || project.TrailingAverage(day, policy.TrailingDays, firstBilledDay) is not { } average
             || average <= 0 || cost <= average * policy.Factor)
         {
             return;
