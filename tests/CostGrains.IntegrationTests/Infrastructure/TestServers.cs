@@ -117,7 +117,30 @@ public sealed class InProcessServer : TestServerBase
 
     public static async Task<InProcessServer> StartAsync(string? connectionString, IDictionary<string, string?>? settings = null)
     {
-        var port = PostgresServer.FreePort();
+        // A port found free can be taken by an outgoing connection before the node binds it:
+        // then start over on fresh ports.
+        for (var attempt = 1; ; attempt++)
+        {
+            var port = PostgresServer.FreePort();
+            var app = await Build(port, connectionString, settings);
+            try
+            {
+                await app.StartAsync();
+            }
+            catch (Exception ex) when (attempt < 5 && IsAddressInUse(ex))
+            {
+                await app.DisposeAsync();
+                continue;
+            }
+
+            var server = new InProcessServer(app, port);
+            await server.WaitReadyAsync(TimeSpan.FromSeconds(60));
+            return server;
+        }
+    }
+
+    private static Task<WebApplication> Build(int port, string? connectionString, IDictionary<string, string?>? settings)
+    {
         var config = new Dictionary<string, string?>
         {
             ["COSTGRAINS_ADMIN_KEY"] = AdminKey,
@@ -135,12 +158,22 @@ public sealed class InProcessServer : TestServerBase
 
         // The dashboard's files live in the server project (as under `dotnet run`), not beside the tests.
         var contentRoot = Path.Combine(RepositoryRoot(), "src", "CostGrains.Server");
-        var app = await ServerApp.BuildAsync([$"--urls=http://127.0.0.1:{port}", $"--contentRoot={contentRoot}"],
+        return ServerApp.BuildAsync([$"--urls=http://127.0.0.1:{port}", $"--contentRoot={contentRoot}"],
             b => b.Configuration.AddInMemoryCollection(config));
-        await app.StartAsync();
-        var server = new InProcessServer(app, port);
-        await server.WaitReadyAsync(TimeSpan.FromSeconds(60));
-        return server;
+    }
+
+    private static bool IsAddressInUse(Exception? ex)
+    {
+        for (; ex is not null; ex = ex.InnerException)
+        {
+            if (ex is System.Net.Sockets.SocketException { SocketErrorCode: System.Net.Sockets.SocketError.AddressAlreadyInUse }
+                || ex.GetType().Name == "AddressInUseException")
+            {
+                return true;
+            }
+        }
+
+        return false;
     }
 
     public static string RepositoryRoot()
