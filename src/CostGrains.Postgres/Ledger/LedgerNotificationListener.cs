@@ -22,7 +22,7 @@ public sealed class LedgerNotificationListener(
             try
             {
                 await using var connection = await db.OpenConnectionAsync(stoppingToken);
-                connection.Notification += (_, e) => ledger.Signal.Raise(Parse(e.Payload, ledger.Partitions));
+                connection.Notification += (_, e) => ledger.Signal.Raise(Parse(e.Payload, ledger.Partitions, (ledger as PostgresLedger)?.NodeId));
                 await using (var listen = new NpgsqlCommand($"LISTEN {options.NotifyChannel}", connection))
                 {
                     await listen.ExecuteNonQueryAsync(stoppingToken);
@@ -49,9 +49,20 @@ public sealed class LedgerNotificationListener(
         }
     }
 
-    private static IEnumerable<int> Parse(string payload, int partitions)
+    /// <summary>
+    /// The partitions of a notification <c>{node}|{p},{p},…</c>. This node's own notifications are
+    /// skipped: its writer wakes the local readers itself, after handing them the rows in memory,
+    /// and waking them earlier would send them to the database for those rows.
+    /// </summary>
+    internal static IEnumerable<int> Parse(string payload, int partitions, string? ownNode)
     {
-        foreach (var part in payload.Split(',', StringSplitOptions.RemoveEmptyEntries))
+        var bar = payload.IndexOf('|', StringComparison.Ordinal);
+        if (bar >= 0 && ownNode is not null && payload.AsSpan(0, bar).SequenceEqual(ownNode))
+        {
+            yield break;
+        }
+
+        foreach (var part in payload[(bar + 1)..].Split(',', StringSplitOptions.RemoveEmptyEntries))
         {
             if (int.TryParse(part, out var p) && p >= 0 && p < partitions)
             {

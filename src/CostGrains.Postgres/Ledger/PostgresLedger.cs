@@ -74,6 +74,9 @@ public sealed class PostgresLedger : ILedger, IAsyncDisposable
 
     public LedgerSignal Signal { get; }
 
+    /// <summary>Names this node in its ledger notifications, so its own are not taken twice.</summary>
+    public string NodeId { get; } = Guid.NewGuid().ToString("N")[..12];
+
     /// <summary>What this node committed last, per partition: the stream reads it from memory.</summary>
     public LedgerTail Tail { get; }
 
@@ -379,7 +382,7 @@ public sealed class PostgresLedger : ILedger, IAsyncDisposable
             Parameters =
             {
                 new() { Value = _options.NotifyChannel },
-                new() { Value = string.Join(',', partitions) },
+                new() { Value = $"{NodeId}|{string.Join(',', partitions)}" },
             },
         });
 
