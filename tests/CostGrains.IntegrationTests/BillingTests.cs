@@ -9,12 +9,6 @@ namespace CostGrains.IntegrationTests;
 [Collection(PostgresCollection.Name)]
 public sealed class BillingTests(PostgresFixture postgres)
 {
-    private static async Task Send(HttpClient client, params object[] events)
-    {
-        var response = await client.PostAsJsonAsync("v1/events", events);
-        Assert.True(response.StatusCode == HttpStatusCode.Accepted, await response.Content.ReadAsStringAsync());
-    }
-
     private static async Task<string> Field(HttpResponseMessage response)
     {
         Assert.Equal(HttpStatusCode.BadRequest, response.StatusCode);
@@ -37,7 +31,7 @@ public sealed class BillingTests(PostgresFixture postgres)
         Assert.Equal(HttpStatusCode.Forbidden, (await member.PutAsJsonAsync("v1/billing-accounts/x", new { name = "X" })).StatusCode);
 
         // 2026-10-01T02:00Z is still September 30 in New York; 2026-11-01T03:00Z is still October 31.
-        await Send(admin,
+        await admin.SendEventsAsync(
             new { id = "e1", time = "2026-10-01T02:00:00Z", project = "web", amount = 1.005m, category = "compute" },
             new { id = "e2", time = "2026-10-01T12:00:00Z", project = "web", amount = 2.0049m, category = "compute" },
             new { id = "e3", time = "2026-10-15T12:00:00Z", project = "web", amount = 3.3333m, category = "storage" },
@@ -91,7 +85,7 @@ public sealed class BillingTests(PostgresFixture postgres)
         Assert.Equal(15.46m, invoice.GetProperty("total").GetDecimal());
 
         // Immutable: late usage for October changes the report, never the issued invoice.
-        await Send(admin, new { id = "late", time = "2026-10-20T12:00:00Z", project = "web", amount = 100m, category = "compute" });
+        await admin.SendEventsAsync( new { id = "late", time = "2026-10-20T12:00:00Z", project = "web", amount = 100m, category = "compute" });
         await server.WaitConsistentAsync("acme", TimeSpan.FromSeconds(15));
         var again = await admin.PostAsJsonAsync("v1/billing-accounts/main/invoices", new { period = "2026-10" });
         Assert.Equal(HttpStatusCode.OK, again.StatusCode);
@@ -128,7 +122,7 @@ public sealed class BillingTests(PostgresFixture postgres)
         Assert.Equal(HttpStatusCode.Created, (await admin.PutAsJsonAsync("v1/billing-accounts/main", new { name = "Main", projects = new[] { "web" } })).StatusCode);
         var now = DateTimeOffset.UtcNow;
         var firstOfMonth = new DateTimeOffset(now.Year, now.Month, 1, 0, 0, 0, TimeSpan.Zero);
-        await Send(admin,
+        await admin.SendEventsAsync(
             new { id = "a", time = now.AddMinutes(-1), project = "web", amount = 4m, category = "compute", resource = "vm-1" },
             new { id = "b", time = now.AddMinutes(-1), project = "web", amount = 1m, category = "storage", resource = "bucket-1" },
             new { id = "c", time = firstOfMonth.AddDays(-1), project = "web", amount = 8m, category = "compute", resource = "vm-1" });

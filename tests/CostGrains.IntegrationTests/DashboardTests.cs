@@ -11,10 +11,21 @@ public sealed class DashboardTests(PostgresFixture postgres)
 {
     private const string Chromium = "/usr/bin/chromium";
 
+    /// <summary>Debian's chromium, headless, with nothing running in the background.</summary>
+    private static Task<IBrowser> LaunchAsync(IPlaywright playwright)
+    {
+        Assert.True(File.Exists(Chromium), "Debian chromium is required (apt-get install -y chromium)");
+        return playwright.Chromium.LaunchAsync(new()
+        {
+            ExecutablePath = Chromium,
+            Headless = true,
+            Args = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking", "--disable-component-update", "--disable-sync"],
+        });
+    }
+
     [Fact]
     public async Task Dashboard_shows_live_spend_and_turns_the_budget_bar_red_without_a_reload()
     {
-        Assert.True(File.Exists(Chromium), "Debian chromium is required (apt-get install -y chromium)");
         await using var server = await InProcessServer.StartAsync(await postgres.Server.CreateDatabaseAsync("dashboard"));
         var admin = await server.CreateOrgAsync("acme", "admin");
         using var api = server.Client(admin);
@@ -28,12 +39,7 @@ public sealed class DashboardTests(PostgresFixture postgres)
             p => p.GetProperty("eventCount").GetInt64() == 1, TimeSpan.FromSeconds(10), "the first event");
 
         using var playwright = await Playwright.CreateAsync();
-        await using var browser = await playwright.Chromium.LaunchAsync(new()
-        {
-            ExecutablePath = Chromium,
-            Headless = true,
-            Args = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking", "--disable-component-update", "--disable-sync"],
-        });
+        await using var browser = await LaunchAsync(playwright);
         var page = await browser.NewPageAsync(new() { ViewportSize = new() { Width = 1280, Height = 800 }, ReducedMotion = ReducedMotion.Reduce });
         await page.GotoAsync(server.BaseAddress.ToString());
 
@@ -63,7 +69,6 @@ public sealed class DashboardTests(PostgresFixture postgres)
     [Fact]
     public async Task Projects_page_drills_down_and_the_report_view_charts_each_project_and_downloads_csv_and_invoices()
     {
-        Assert.True(File.Exists(Chromium), "Debian chromium is required (apt-get install -y chromium)");
         await using var server = await InProcessServer.StartAsync(await postgres.Server.CreateDatabaseAsync("dashboard_billing"));
         var admin = await server.CreateOrgAsync("acme", "admin");
         using var api = server.Client(admin);
@@ -85,12 +90,7 @@ public sealed class DashboardTests(PostgresFixture postgres)
         await server.WaitConsistentAsync("acme", TimeSpan.FromSeconds(10));
 
         using var playwright = await Playwright.CreateAsync();
-        await using var browser = await playwright.Chromium.LaunchAsync(new()
-        {
-            ExecutablePath = Chromium,
-            Headless = true,
-            Args = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking", "--disable-component-update", "--disable-sync"],
-        });
+        await using var browser = await LaunchAsync(playwright);
         var context = await browser.NewContextAsync(new() { ViewportSize = new() { Width = 1280, Height = 1400 }, AcceptDownloads = true });
         var page = await context.NewPageAsync();
         await page.GotoAsync(server.BaseAddress.ToString());

@@ -13,12 +13,6 @@ namespace CostGrains.IntegrationTests;
 [Collection(PostgresCollection.Name)]
 public sealed class ProjectSpendTests(PostgresFixture postgres)
 {
-    private static async Task Send(HttpClient client, params object[] events)
-    {
-        var response = await client.PostAsJsonAsync("v1/events", events);
-        Assert.True(response.StatusCode == HttpStatusCode.Accepted, await response.Content.ReadAsStringAsync());
-    }
-
     private static Task<JsonElement> Project(HttpClient client, string key, long events) =>
         Poll.Until(() => client.GetFromJsonAsync<JsonElement>($"v1/projects/{key}"),
             p => p.GetProperty("eventCount").GetInt64() >= events, TimeSpan.FromSeconds(15), $"{events} events in project {key}");
@@ -35,7 +29,7 @@ public sealed class ProjectSpendTests(PostgresFixture postgres)
         await server.PutSkuAsync("acme", "cpu", "USD", "compute", ("2026-01-01T00:00:00Z", 0.03m));
         await server.PutSkuAsync("acme", "memory", "USD", "compute", ("2026-01-01T00:00:00Z", 0.004m));
 
-        await Send(admin,
+        await admin.SendEventsAsync(
             new { id = "i1", type = "instance", time = "2026-11-01T00:00:00Z", project = "shop", resource = "web-1", state = "running",
                   hourlyCost = 0.50m, host = "node-7", specs = new { vcpus = 2, memoryGiB = 8 } },
             new { id = "i2", type = "instance", time = "2026-11-01T00:00:00Z", project = "shop", resource = "web-2", sku = "n2-standard-4" },
@@ -75,7 +69,7 @@ public sealed class ProjectSpendTests(PostgresFixture postgres)
 
         // Stopping an instance, deleting the bucket and scaling the deployment change the live
         // figures only; a late report from before the stop changes nothing.
-        await Send(admin,
+        await admin.SendEventsAsync(
             new { id = "i1-stop", type = "instance", time = "2026-11-02T00:00:00Z", project = "shop", resource = "web-1", state = "stopped" },
             new { id = "i1-late", type = "instance", time = "2026-11-01T12:00:00Z", project = "shop", resource = "web-1", state = "running", hourlyCost = 9m },
             new { id = "b1-del", type = "bucket", time = "2026-11-02T00:00:00Z", project = "shop", resource = "assets", state = "deleted" },
@@ -106,14 +100,14 @@ public sealed class ProjectSpendTests(PostgresFixture postgres)
         {
             key = await server.CreateOrgAsync("acme", "admin");
             using var admin = server.Client(key);
-            await Send(admin,
+            await admin.SendEventsAsync(
                 new { id = "r1", type = "instance", time = "2026-11-01T00:00:00Z", project = "alpha", resource = "gpu-box", hourlyCost = 2.00m },
                 new { id = "u1", time = "2026-11-01T00:00:00Z", project = "alpha", resource = "gpu-box", amount = 48.00m, category = "compute" });
             var alpha = await Project(admin, "alpha", 2);
             Assert.Equal(2.00m, alpha.GetProperty("burn").GetProperty("perHour").GetDecimal());
 
             // The agent now reports the instance under beta: beta burns for it, alpha stops.
-            await Send(admin,
+            await admin.SendEventsAsync(
                 new { id = "r2", type = "instance", time = "2026-11-02T00:00:00Z", project = "beta", resource = "gpu-box", hourlyCost = 2.00m },
                 new { id = "u2", time = "2026-11-02T00:00:00Z", project = "beta", resource = "gpu-box", amount = 12.00m, category = "compute" });
             await Project(admin, "beta", 2);
@@ -132,7 +126,7 @@ public sealed class ProjectSpendTests(PostgresFixture postgres)
             Assert.Equal("running", Named(beta, "instances", "gpu-box").GetProperty("state").GetString());
 
             // A stale report for alpha from before the move does not take the instance back.
-            await Send(admin, new { id = "r0", type = "instance", time = "2026-11-01T12:00:00Z", project = "alpha", resource = "gpu-box", hourlyCost = 2.00m });
+            await admin.SendEventsAsync( new { id = "r0", type = "instance", time = "2026-11-01T12:00:00Z", project = "alpha", resource = "gpu-box", hourlyCost = 2.00m });
             AssertMoved(await Poll.Until(() => admin.GetFromJsonAsync<JsonElement>("v1/projects/alpha"),
                 p => p.GetProperty("eventCount").GetInt64() == 3, TimeSpan.FromSeconds(15), "the stale report"));
             await restarted.WaitConsistentAsync("acme", TimeSpan.FromSeconds(10));
@@ -186,7 +180,7 @@ public sealed class ProjectSpendTests(PostgresFixture postgres)
         await using var server = await InProcessServer.StartAsync(await postgres.Server.CreateDatabaseAsync("credits"));
         var adminKey = await server.CreateOrgAsync("acme", "admin");
         using var admin = server.Client(adminKey);
-        await Send(admin, new { id = "u0", time = DateTimeOffset.UtcNow, project = "lab", amount = 5m, category = "compute" });
+        await admin.SendEventsAsync( new { id = "u0", time = DateTimeOffset.UtcNow, project = "lab", amount = 5m, category = "compute" });
         await Project(admin, "lab", 1);
 
         var burns = new ConcurrentQueue<BurnMessage>();
@@ -204,11 +198,11 @@ public sealed class ProjectSpendTests(PostgresFixture postgres)
         Assert.Equal(100m, (await (await admin.PostAsJsonAsync("v1/projects/lab/credits", new { id = "po-1", amount = 100m }))
             .Content.ReadFromJsonAsync<JsonElement>()).GetProperty("funded").GetDecimal());
 
-        await Send(admin, new { id = "u1", time = DateTimeOffset.UtcNow, project = "lab", amount = 85m, category = "compute" });
+        await admin.SendEventsAsync( new { id = "u1", time = DateTimeOffset.UtcNow, project = "lab", amount = 85m, category = "compute" });
         await Poll.Until(() => Task.FromResult(alerts.ToArray()), a => a.Any(x => x.Type == "credits-low"), TimeSpan.FromSeconds(15), "the low-credit alert");
         await Poll.Until(() => Task.FromResult(burns.ToArray()), b => b.Any(x => x.CreditBalance == 15m), TimeSpan.FromSeconds(15), "a live balance of 15");
 
-        await Send(admin,
+        await admin.SendEventsAsync(
             new { id = "u2", time = DateTimeOffset.UtcNow, project = "lab", amount = 20m, category = "compute" },
             new { id = "u3", time = DateTimeOffset.UtcNow, project = "lab", amount = 1m, category = "compute" });
         var lab = await Project(admin, "lab", 4);
@@ -238,16 +232,16 @@ public sealed class ProjectSpendTests(PostgresFixture postgres)
             Assert.Equal(HttpStatusCode.NotFound, policy.StatusCode); // no such project yet
 
             // Seven ordinary days at $10, then $31 on the eighth (3.1× the average).
-            await Send(admin, Enumerable.Range(1, 7).Select(d => (object)new { id = $"d{d}", time = $"2026-10-0{d}T12:00:00Z", project = "etl", amount = 10m }).ToArray());
+            await admin.SendEventsAsync( Enumerable.Range(1, 7).Select(d => (object)new { id = $"d{d}", time = $"2026-10-0{d}T12:00:00Z", project = "etl", amount = 10m }).ToArray());
             await Project(admin, "etl", 7);
             Assert.Equal(HttpStatusCode.OK, (await admin.PutAsJsonAsync("v1/projects/etl/runaway", new { factor = 3m, trailingDays = 7, minimumDailyCost = 5m })).StatusCode);
             Assert.Equal("factor", (await (await admin.PutAsJsonAsync("v1/projects/etl/runaway", new { factor = 0.5m }))
                 .Content.ReadFromJsonAsync<JsonElement>()).GetProperty("errors")[0].GetProperty("field").GetString());
 
-            await Send(admin, new { id = "d8a", time = "2026-10-08T01:00:00Z", project = "etl", amount = 29m });
+            await admin.SendEventsAsync( new { id = "d8a", time = "2026-10-08T01:00:00Z", project = "etl", amount = 29m });
             await Project(admin, "etl", 8);
             Assert.DoesNotContain((await admin.GetFromJsonAsync<JsonElement>("v1/alerts")).EnumerateArray(), a => a.GetProperty("type").GetString() == "runaway");
-            await Send(admin, new { id = "d8b", time = "2026-10-08T02:00:00Z", project = "etl", amount = 2m },
+            await admin.SendEventsAsync( new { id = "d8b", time = "2026-10-08T02:00:00Z", project = "etl", amount = 2m },
                 new { id = "d8c", time = "2026-10-08T03:00:00Z", project = "etl", amount = 40m });
             await Poll.Until(() => admin.GetFromJsonAsync<JsonElement>("v1/alerts"),
                 a => a.EnumerateArray().Any(x => x.GetProperty("type").GetString() == "runaway"), TimeSpan.FromSeconds(15), "the runaway alert");
@@ -256,7 +250,7 @@ public sealed class ProjectSpendTests(PostgresFixture postgres)
         await using (var restarted = await InProcessServer.StartAsync(database))
         {
             using var admin = restarted.Client(key);
-            await Send(admin, new { id = "d8d", time = "2026-10-08T04:00:00Z", project = "etl", amount = 50m });
+            await admin.SendEventsAsync( new { id = "d8d", time = "2026-10-08T04:00:00Z", project = "etl", amount = 50m });
             await Project(admin, "etl", 11);
             var runaway = (await admin.GetFromJsonAsync<JsonElement>("v1/alerts")).EnumerateArray()
                 .Where(a => a.GetProperty("type").GetString() == "runaway").ToList();

@@ -17,6 +17,17 @@ public sealed record AlertMessageDto(string Id, string Type, string Kind, string
 
 public sealed record CrossingMessage(string Kind, string Key, decimal Threshold, decimal PercentUsed, string Period, DateTimeOffset At);
 
+/// <summary>Small API helpers for test clients.</summary>
+public static class TestApi
+{
+    /// <summary>Posts events that must be accepted (202); a refusal fails the test with the server's problem.</summary>
+    public static async Task SendEventsAsync(this HttpClient client, params object[] events)
+    {
+        var response = await client.PostAsJsonAsync("v1/events", events);
+        Assert.True(response.StatusCode == System.Net.HttpStatusCode.Accepted, await response.Content.ReadAsStringAsync());
+    }
+}
+
 /// <summary>What every test server offers: its address, an admin HTTP client and API helpers.</summary>
 public abstract class TestServerBase : IAsyncDisposable
 {
