@@ -144,6 +144,8 @@ public sealed record ResourceMove(
 /// <summary>
 /// Who holds each resource of an organization now (the project with the latest report). Moving a
 /// resource to another project releases it from its old one; past usage stays where it was billed.
+/// Keyed <c>{org}/{shard}</c>: an organization's resources are spread over a fixed number of shards
+/// by a stable hash of their name, so no one grain holds (and rewrites) all of them.
 /// </summary>
 [Alias("CostGrains.IResourceDirectoryGrain")]
 public interface IResourceDirectoryGrain : IGrainWithStringKey

@@ -13,6 +13,9 @@ public static class LedgerPartitioning
     public static int PartitionOf(TargetRef target, int partitions) =>
         (int)(Fnv1a($"{(int)target.Kind}|{target.Org}/{target.Key}") % (uint)partitions);
 
+    /// <summary>A stable bucket of a text among <paramref name="buckets"/> (the same on every node and version).</summary>
+    public static int BucketOf(string text, int buckets) => (int)(Fnv1a(text) % (uint)buckets);
+
     // FNV-1a: stable across processes and runtime versions (string.GetHashCode is not).
     private static uint Fnv1a(string text)
     {

@@ -203,42 +203,52 @@ public sealed class ProjectGrain(
     /// <summary>
     /// Tells the organization's resource directory which resources this project reported; a resource
     /// another project held is released there, and one another project reported later is let go here.
+    /// Both lists are state: a claim stays pending until its directory shard has it, and a release
+    /// until the other project has taken it, so a failure in between is retried, never lost.
     /// </summary>
     private async Task SettleClaims()
     {
-        if (State.Project is not { PendingClaims.Count: > 0 } project)
+        if (State.Project is not { } project || (project.PendingClaims.Count == 0 && project.PendingReleases.Count == 0))
         {
             return;
         }
 
-        var claims = project.PendingClaims
-            .Where(project.Resources.ContainsKey)
-            .Select(name => new ResourceClaim(name, project.Resources[name].Since))
-            .ToList();
         try
         {
-            var moves = await GrainFactory.GetGrain<IResourceDirectoryGrain>(Target.Org).Claim(Target.Key, claims);
-            foreach (var claim in claims)
+            var claims = project.PendingClaims
+                .Where(project.Resources.ContainsKey)
+                .Select(name => new ResourceClaim(name, project.Resources[name].Since))
+                .GroupBy(c => Resources.ResourceDirectory.ShardKey(Target.Org, c.Resource));
+            foreach (var shard in claims)
             {
-                project.PendingClaims.Remove(claim.Resource);
+                foreach (var move in await GrainFactory.GetGrain<IResourceDirectoryGrain>(shard.Key).Claim(Target.Key, shard.ToList()))
+                {
+                    if (move.Release == Target.Key)
+                    {
+                        project.Release(move.Resource, move.MovedTo, move.At);
+                    }
+                    else
+                    {
+                        project.PendingReleases.Add(move);
+                    }
+                }
+
+                project.PendingClaims.ExceptWith(shard.Select(c => c.Resource));
             }
 
-            foreach (var move in moves)
+            while (project.PendingReleases.Count > 0)
             {
-                if (move.Release == Target.Key)
-                {
-                    project.Release(move.Resource, move.MovedTo, move.At);
-                }
-                else
-                {
-                    await GrainFactory.GetGrain<IProjectGrain>($"{Target.Org}/{move.Release}").ReleaseResource(move.Resource, Target.Key, move.At);
-                }
+                var move = project.PendingReleases[0];
+                await GrainFactory.GetGrain<IProjectGrain>($"{Target.Org}/{move.Release}").ReleaseResource(move.Resource, Target.Key, move.At);
+                project.PendingReleases.RemoveAt(0);
             }
         }
         catch (Exception ex) when (ex is not OperationCanceledException)
         {
-            // Still pending: the next delivery or activation tries again.
-            Logger.LogWarning(ex, "{Target} could not settle {Count} resource claims", Target, claims.Count);
+            // What is left stays pending: the next delivery or activation tries again.
+            Logger.LogWarning(ex, "{Target} could not settle {Claims} resource claims and {Releases} releases",
+                Target, project.PendingClaims.Count, project.PendingReleases.Count);
+            MarkChanged();
         }
     }
 }

@@ -56,6 +56,9 @@ public sealed class ProjectState
 
     [Id(6)] public Credits? Credits { get; set; }
 
+    /// <summary>Resources this project took over whose previous project has not released them yet.</summary>
+    [Id(7)] public List<ResourceMove> PendingReleases { get; set; } = [];
+
     public static int DayOf(DateTimeOffset time) => DateOnly.FromDateTime(time.UtcDateTime).DayNumber;
 
     public static string DayText(int day) => DateOnly.FromDayNumber(day).ToString("yyyy-MM-dd", CultureInfo.InvariantCulture);

@@ -10,7 +10,7 @@ public sealed class ResourceDirectoryState
 public sealed record ResourceHolder([property: Id(0)] string Project, [property: Id(1)] DateTimeOffset At);
 
 /// <summary>
-/// One per organization: the project that reported each resource last (by the report's time, so
+/// One shard of an organization's resource directory: the project that reported each resource last (by the report's time, so
 /// reports arriving out of order settle the same way). It never calls out, so projects may call it
 /// from inside their own turns without risk of a call cycle.
 /// </summary>
@@ -57,4 +57,13 @@ public sealed class ResourceDirectoryGrain(
 
         return moves;
     }
+}
+
+/// <summary>Which directory shard knows a resource.</summary>
+public static class ResourceDirectory
+{
+    /// <summary>Shards per organization; fixed, because a resource's shard must never change.</summary>
+    public const int Shards = 16;
+
+    public static string ShardKey(string org, string resource) => $"{org}/{Ledger.LedgerPartitioning.BucketOf(resource, Shards)}";
 }
