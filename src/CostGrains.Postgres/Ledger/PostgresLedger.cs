@@ -55,6 +55,10 @@ public sealed class PostgresLedger : ILedger, IAsyncDisposable
     private readonly Channel<PendingAppend>[] _pending;
     private readonly Task[] _writers;
 
+    // Read paths check that a target exists on every request; this answers them from memory.
+    private const int MaxKnownTargets = 200_000;
+    private readonly System.Collections.Concurrent.ConcurrentDictionary<TargetRef, TargetEntry> _knownTargets = new();
+
     public PostgresLedger(NpgsqlDataSource db, PostgresLedgerOptions options, ILogger<PostgresLedger> logger)
     {
         _db = db;
@@ -229,14 +233,30 @@ public sealed class PostgresLedger : ILedger, IAsyncDisposable
 
     public async Task<TargetEntry?> GetTargetAsync(TargetRef target, CancellationToken cancellationToken)
     {
+        // Targets are never deleted and their unit is fixed at first use: a found one stays found.
+        if (_knownTargets.TryGetValue(target, out var known))
+        {
+            return known;
+        }
+
         await using var command = _db.CreateCommand("SELECT unit, first_seen FROM cg_target WHERE org = $1 AND kind = $2 AND key = $3");
         command.Parameters.Add(new() { Value = target.Org });
         command.Parameters.Add(new() { Value = (short)target.Kind });
         command.Parameters.Add(new() { Value = target.Key });
         await using var reader = await command.ExecuteReaderAsync(cancellationToken);
-        return await reader.ReadAsync(cancellationToken)
-            ? new TargetEntry(target, reader.GetString(0), reader.GetFieldValue<DateTimeOffset>(1))
-            : null;
+        if (!await reader.ReadAsync(cancellationToken))
+        {
+            return null;
+        }
+
+        var entry = new TargetEntry(target, reader.GetString(0), reader.GetFieldValue<DateTimeOffset>(1));
+        if (_knownTargets.Count >= MaxKnownTargets)
+        {
+            _knownTargets.Clear();
+        }
+
+        _knownTargets[target] = entry;
+        return entry;
     }
 
     public async Task<IReadOnlyList<TargetEntry>> ListTargetsAsync(string org, TargetKind kind, CancellationToken cancellationToken)
