@@ -190,11 +190,14 @@ public abstract class AggregateGrain : Grain, IUsageAggregateGrain, IStreamSubsc
     protected virtual AggregateSnapshot CreateSnapshot() => new(
         _kind, _target.Org, _target.Key, _state.State.Unit ?? PriceCatalog.Usd,
         Totals.Total, new Dictionary<string, decimal>(Totals.ByCategory), Totals.EventCount, Totals.Watermark,
-        Totals.FirstEventAt, Totals.LastEventAt, BurnPerHour: 0m, Name: _state.State.Name ?? _target.Key, Archived: _state.State.Archived, InstanceCount: 0,
+        Totals.FirstEventAt, Totals.LastEventAt, BurnPerHour, Name: _state.State.Name ?? _target.Key, Archived: _state.State.Archived, InstanceCount,
         Budget: BudgetView());
 
     /// <summary>The live burn rate ($/hr); projects sum their running resources.</summary>
     protected virtual decimal BurnPerHour => 0m;
+
+    /// <summary>Running instances; only projects have any.</summary>
+    protected virtual int InstanceCount => 0;
 
     /// <summary>The prepaid credit balance pushed with live updates, when the aggregate has credits.</summary>
     protected virtual decimal? CreditBalance => null;

@@ -61,18 +61,9 @@ public sealed class ProjectGrain(
         }
     }
 
-    protected override AggregateSnapshot CreateSnapshot()
-    {
-        var snapshot = base.CreateSnapshot();
-        if (State.Project is not { } project)
-        {
-            return snapshot;
-        }
-
-        return snapshot with { BurnPerHour = project.BurnPerHour, InstanceCount = project.InstanceCount };
-    }
-
     protected override decimal BurnPerHour => State.Project?.BurnPerHour ?? 0m;
+
+    protected override int InstanceCount => State.Project?.InstanceCount ?? 0;
 
     protected override decimal? CreditBalance => State.Project?.Credits?.Balance;
 

@@ -11,7 +11,7 @@ namespace CostGrains.Postgres.Ledger;
 /// it raises every partition (notifications may have been missed); receivers also poll as a fallback.
 /// </summary>
 public sealed class LedgerNotificationListener(
-    NpgsqlDataSource db, ILedger ledger, PostgresLedgerOptions options, ILogger<LedgerNotificationListener> logger)
+    NpgsqlDataSource db, PostgresLedger ledger, PostgresLedgerOptions options, ILogger<LedgerNotificationListener> logger)
     : BackgroundService
 {
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
@@ -22,7 +22,7 @@ public sealed class LedgerNotificationListener(
             try
             {
                 await using var connection = await db.OpenConnectionAsync(stoppingToken);
-                connection.Notification += (_, e) => ledger.Signal.Raise(Parse(e.Payload, ledger.Partitions, (ledger as PostgresLedger)?.NodeId));
+                connection.Notification += (_, e) => ledger.Signal.Raise(Parse(e.Payload, ledger.Partitions, ledger.NodeId));
                 await using (var listen = new NpgsqlCommand($"LISTEN {options.NotifyChannel}", connection))
                 {
                     await listen.ExecuteNonQueryAsync(stoppingToken);
@@ -54,10 +54,10 @@ public sealed class LedgerNotificationListener(
     /// skipped: its writer wakes the local readers itself, after handing them the rows in memory,
     /// and waking them earlier would send them to the database for those rows.
     /// </summary>
-    internal static IEnumerable<int> Parse(string payload, int partitions, string? ownNode)
+    internal static IEnumerable<int> Parse(string payload, int partitions, string ownNode)
     {
         var bar = payload.IndexOf('|', StringComparison.Ordinal);
-        if (bar >= 0 && ownNode is not null && payload.AsSpan(0, bar).SequenceEqual(ownNode))
+        if (bar >= 0 && payload.AsSpan(0, bar).SequenceEqual(ownNode))
         {
             yield break;
         }

@@ -434,7 +434,10 @@ public sealed class PostgresLedger : ILedger, IAsyncDisposable
         }
     }
 
-    /// <summary>Hands the committed rows to this node's stream readers, per partition in sequence order.</summary>
+    /// <summary>
+    /// Hands the committed rows to this node's stream readers. One pass: within a partition the
+    /// rows were numbered in the order offered, so they are already in sequence order.
+    /// </summary>
     private void PublishTail(List<LedgerEvent> rows, Dictionary<(string, string), long> inserted)
     {
         if (_options.TailRowsPerPartition <= 0)
@@ -442,12 +445,25 @@ public sealed class PostgresLedger : ILedger, IAsyncDisposable
             return;
         }
 
-        foreach (var partition in rows.Where(r => inserted.ContainsKey((r.Org, r.Id))).GroupBy(r => r.Partition))
+        var byPartition = new Dictionary<int, List<LedgerRow>>();
+        foreach (var r in rows)
         {
-            Tail.Publish(partition.Key, partition
-                .Select(r => new LedgerRow(r.TargetRef, new UsageRecord(inserted[(r.Org, r.Id)], r.Id, r.Time, r.Amount, r.Category, r.Sku, r.Quantity, r.Resource, r.Change)))
-                .OrderBy(r => r.Record.Seq)
-                .ToList());
+            if (!inserted.TryGetValue((r.Org, r.Id), out var seq))
+            {
+                continue; // already stored: a duplicate
+            }
+
+            if (!byPartition.TryGetValue(r.Partition, out var list))
+            {
+                byPartition[r.Partition] = list = [];
+            }
+
+            list.Add(new LedgerRow(r.TargetRef, new UsageRecord(seq, r.Id, r.Time, r.Amount, r.Category, r.Sku, r.Quantity, r.Resource, r.Change)));
+        }
+
+        foreach (var (partition, list) in byPartition)
+        {
+            Tail.Publish(partition, list);
         }
     }
 
