@@ -29,6 +29,14 @@ public static class Problems
         Status(StatusCodes.Status400BadRequest, "Invalid request", $"{field}: {message}",
             new Dictionary<string, object?> { ["errors"] = new[] { new { field, message } } });
 
+    /// <summary>A field that must hold a key (of a project, SKU, account …).</summary>
+    public static ProblemHttpResult Key(string field) =>
+        Field(field, $"Required: 1 to {UsageEventParser.MaxKeyLength} letters, digits or . _ : @ - (starting with a letter or digit).");
+
+    /// <summary>A field that must name an IANA time zone.</summary>
+    public static ProblemHttpResult TimeZone(string field, string id) =>
+        Field(field, $"'{id}' is not an IANA time zone (e.g. Europe/Berlin, America/New_York, UTC).");
+
     /// <summary>A batch was refused: every problem with the event's index and the field.</summary>
     public static ProblemHttpResult Events(IReadOnlyList<IngestError> errors) =>
         Status(StatusCodes.Status400BadRequest, "Invalid events",

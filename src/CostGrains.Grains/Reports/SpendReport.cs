@@ -8,8 +8,12 @@ public sealed record ProjectSeries(
     decimal Total,
     IReadOnlyDictionary<string, decimal> ByCategory);
 
-/// <summary>What a project used this month so far, per resource and category.</summary>
-public sealed record ResourceUsage(string Project, string Resource, string Category, decimal Amount);
+/// <summary>What a project used in a period, per resource and category.</summary>
+public sealed record ResourceUsage(string Project, string Resource, string Category, decimal Amount)
+{
+    /// <summary>A ledger sum as reports show it: usage sent without a resource is "(unattributed)".</summary>
+    public static ResourceUsage From(Ledger.ResourceCost cost) => new(cost.Target, cost.Resource ?? "(unattributed)", cost.Category, cost.Amount);
+}
 
 /// <summary>
 /// A spend report: daily billed cost per project over a range of local days, totals per project
@@ -58,7 +62,7 @@ public sealed record SpendReport(
         }
 
         var usage = monthToDate
-            .Select(r => new ResourceUsage(r.Target, r.Resource ?? "(unattributed)", r.Category, r.Amount))
+            .Select(ResourceUsage.From)
             .OrderBy(r => r.Project, StringComparer.Ordinal).ThenByDescending(r => r.Amount).ThenBy(r => r.Resource, StringComparer.Ordinal)
             .ToList();
         return new SpendReport(range.From, range.To, range.TimeZone.Id, days, series, series.Sum(s => s.Total), totalByCategory, usage);

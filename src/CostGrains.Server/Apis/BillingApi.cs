@@ -65,12 +65,12 @@ public static class BillingApi
 
         if (!UsageEventParser.IsValidKey(key))
         {
-            return Problems.Field("key", "Must be a key of letters, digits or . _ : @ -.");
+            return Problems.Key("key");
         }
 
-        if (request.Name is null || string.IsNullOrWhiteSpace(request.Name) || request.Name.Length > ProjectsApi.MaxNameLength)
+        if (ProjectsApi.NameProblem(request.Name ?? "") is { } nameProblem)
         {
-            return Problems.Field("name", $"Required: 1 to {ProjectsApi.MaxNameLength} characters.");
+            return nameProblem;
         }
 
         var projects = request.Projects ?? [];
@@ -82,10 +82,10 @@ public static class BillingApi
         var zoneId = request.TimeZone ?? "UTC";
         if (ReportRange.FindZone(zoneId) is null)
         {
-            return Problems.Field("timeZone", $"'{zoneId}' is not an IANA time zone (e.g. Europe/Berlin, America/New_York, UTC).");
+            return Problems.TimeZone("timeZone", zoneId);
         }
 
-        var result = await grains.GetGrain<IBillingGrain>(org).PutAccount(key, request.Name.Trim(), projects, zoneId);
+        var result = await grains.GetGrain<IBillingGrain>(org).PutAccount(key, request.Name!.Trim(), projects, zoneId);
         return result.Change switch
         {
             AccountChange.ProjectTaken => Problems.Conflict(result.Conflict!),
@@ -143,7 +143,7 @@ public static class BillingApi
         var zoneId = query["tz"].ToString() is { Length: > 0 } tz ? tz : defaultZone;
         if (ReportRange.FindZone(zoneId) is not { } zone)
         {
-            return Problems.Field("tz", $"'{zoneId}' is not an IANA time zone (e.g. Europe/Berlin, America/New_York, UTC).");
+            return Problems.TimeZone("tz", zoneId);
         }
 
         if (ParseRange(query, zone, clock.GetUtcNow()) is not { } range)
@@ -163,14 +163,15 @@ public static class BillingApi
             }
         }
 
-        var (report, daily) = await Build(org, selected, range, grains, ledger, clock, cancellationToken);
-        var csv = query["format"].ToString() == "csv"
-            || context.Request.Headers.Accept.Any(a => a?.Contains(ReportCsv.ContentType, StringComparison.OrdinalIgnoreCase) == true);
-        if (query["format"].ToString() is { Length: > 0 } format && format is not ("csv" or "json"))
+        var format = query["format"].ToString();
+        if (format.Length > 0 && format is not ("csv" or "json"))
         {
             return Problems.Field("format", "json (the default) or csv.");
         }
 
+        var csv = format == "csv"
+            || (format.Length == 0 && context.Request.Headers.Accept.Any(a => a?.Contains(ReportCsv.ContentType, StringComparison.OrdinalIgnoreCase) == true));
+        var (report, daily) = await Build(org, selected, range, grains, ledger, clock, monthToDate: !csv, cancellationToken);
         if (csv)
         {
             var name = $"costgrains-{account ?? org}-{range.From:yyyyMMdd}-{range.To:yyyyMMdd}.csv";
@@ -181,17 +182,23 @@ public static class BillingApi
         return TypedResults.Ok(ReportResponse.Create(account, report, MonthOf(zone, clock.GetUtcNow())));
     }
 
-    /// <summary>The report of the projects over the range, with month-to-date usage by resource.</summary>
+    /// <summary>The report of the projects over the range; with <paramref name="monthToDate"/>, also this month's usage by resource.</summary>
     internal static async Task<(SpendReport Report, IReadOnlyList<DailyCost> Daily)> Build(
-        string org, IReadOnlyList<string> projects, ReportRange range, IGrainFactory grains, ILedger ledger, TimeProvider clock, CancellationToken cancellationToken)
+        string org, IReadOnlyList<string> projects, ReportRange range, IGrainFactory grains, ILedger ledger, TimeProvider clock,
+        bool monthToDate, CancellationToken cancellationToken)
     {
         var zoneId = range.TimeZone.Id;
         var daily = projects.Count == 0 ? [] : await ledger.DailyCostAsync(new CostQuery(org, TargetKind.Project, projects, range.Start, range.End, zoneId), cancellationToken);
-        var month = ReportRange.FromPreset("this-month", range.TimeZone, clock.GetUtcNow())!;
-        var monthToDate = projects.Count == 0 ? [] : await ledger.ResourceCostAsync(new CostQuery(org, TargetKind.Project, projects, month.Start, month.End, zoneId), cancellationToken);
+        IReadOnlyList<ResourceCost> usage = [];
+        if (monthToDate && projects.Count > 0)
+        {
+            var month = ReportRange.FromPreset("this-month", range.TimeZone, clock.GetUtcNow())!;
+            usage = await ledger.ResourceCostAsync(new CostQuery(org, TargetKind.Project, projects, month.Start, month.End, zoneId), cancellationToken);
+        }
+
         var names = await Task.WhenAll(projects.Select(async p =>
             (p, (await AggregateGrains.Get(grains, new TargetRef(TargetKind.Project, org, p)).GetSnapshot()).Name)));
-        return (SpendReport.Build(range, names, daily, monthToDate), daily);
+        return (SpendReport.Build(range, names, daily, usage), daily);
     }
 
     private static string MonthOf(TimeZoneInfo zone, DateTimeOffset now) => ReportRange.Today(zone, now).ToString("yyyy-MM", CultureInfo.InvariantCulture);
@@ -270,7 +277,7 @@ public static class BillingApi
             return Problems.Field("period", $"{request.Period} is not closed yet in {account.TimeZone}: it ends {range.End:O}.");
         }
 
-        var (report, _) = await Build(org, account.Projects, range, grains, ledger, clock, cancellationToken);
+        var (report, _) = await Build(org, account.Projects, range, grains, ledger, clock, monthToDate: false, cancellationToken);
         var lines = report.InvoiceLines();
         var draft = new Invoice("", account.Key, account.Name, request.Period!, range.From, range.To, account.TimeZone, PriceCatalog.Usd,
             lines, lines.Sum(l => l.Amount), clock.GetUtcNow());

@@ -113,7 +113,7 @@ public static class ProjectSpendApi
         var zoneId = context.Request.Query["tz"].ToString() is { Length: > 0 } tz ? tz : "UTC";
         if (ReportRange.FindZone(zoneId) is not { } zone)
         {
-            return Problems.Field("tz", $"'{zoneId}' is not an IANA time zone (e.g. Europe/Berlin, UTC).");
+            return Problems.TimeZone("tz", zoneId);
         }
 
         var range = ReportRange.FromPreset("this-month", zone, clock.GetUtcNow())!;
@@ -124,7 +124,7 @@ public static class ProjectSpendApi
 
         var rows = await ledger.ResourceCostAsync(new CostQuery(project.Org, TargetKind.Project, [project.Key], range.Start, range.End, zone.Id), cancellationToken);
         var resources = rows
-            .Select(r => new ResourceUsage(r.Target, r.Resource ?? "(unattributed)", r.Category, r.Amount))
+            .Select(ResourceUsage.From)
             .OrderByDescending(r => r.Amount).ThenBy(r => r.Resource, StringComparer.Ordinal)
             .ToList();
         var byCategory = resources.GroupBy(r => r.Category).OrderBy(g => g.Key, StringComparer.Ordinal).ToDictionary(g => g.Key, g => g.Sum(r => r.Amount));

@@ -29,7 +29,7 @@ public static class ProjectsApi
 
         if (!UsageEventParser.IsValidKey(request.Key))
         {
-            return Problems.Field("key", $"Required: 1 to {UsageEventParser.MaxKeyLength} letters, digits or . _ : @ - (starting with a letter or digit).");
+            return Problems.Key("key");
         }
 
         if (NameProblem(request.Name) is { } nameProblem)
@@ -67,7 +67,8 @@ public static class ProjectsApi
         return TypedResults.Ok(AggregateResponse.From(snapshot));
     }
 
-    private static ProblemHttpResult? NameProblem(string? name) =>
+    /// <summary>A display name of 1 to <see cref="MaxNameLength"/> characters (null: not given).</summary>
+    internal static ProblemHttpResult? NameProblem(string? name) =>
         name is not null && (string.IsNullOrWhiteSpace(name) || name.Trim().Length > MaxNameLength)
             ? Problems.Field("name", $"1 to {MaxNameLength} characters.")
             : null;
