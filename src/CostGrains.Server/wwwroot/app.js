@@ -225,31 +225,29 @@ function onBurn(m) {
   }
 }
 
+/** Shows an alert as a toast (role="alert", so screen readers announce it) and refreshes the open project. */
+function toast(key, state, text) {
+  const element = document.createElement("div");
+  element.className = "toast";
+  element.setAttribute("role", "alert");
+  element.dataset.state = state;
+  element.textContent = text;
+  $("toasts").appendChild(element);
+  setTimeout(() => element.remove(), 15000);
+  if (key === selected) renderDetail();
+}
+
 function onCrossed(c) {
-  const toast = document.createElement("div");
-  toast.className = "toast";
-  toast.setAttribute("role", "alert");
-  toast.dataset.state = c.threshold >= 100 ? "red" : "yellow";
-  toast.textContent = `Budget: ${c.kind} ${c.key} crossed ${c.threshold}% (${c.percentUsed}% used, ${c.period})`;
-  $("toasts").appendChild(toast);
-  setTimeout(() => toast.remove(), 15000);
-  if (c.key === selected) renderDetail();
+  toast(c.key, c.threshold >= 100 ? "red" : "yellow", `Budget: ${c.kind} ${c.key} crossed ${c.threshold}% (${c.percentUsed}% used, ${c.period})`);
 }
 
 function onAlert(a) {
-  const toast = document.createElement("div");
-  toast.className = "toast";
-  toast.setAttribute("role", "alert");
-  toast.dataset.state = a.type === "credits-low" ? "yellow" : "red";
-  const what = {
+  const text = {
     "runaway": `Runaway: ${a.kind} ${a.key} spent ${money(a.used)} on ${a.period}, over ${a.threshold}× its trailing average`,
     "credits-low": `Credits low: ${a.kind} ${a.key} has ${money(a.limit - a.used)} of prepaid credits left`,
     "credits-exhausted": `Credits used up: ${a.kind} ${a.key}`,
   }[a.type] || `${a.type}: ${a.kind} ${a.key}`;
-  toast.textContent = what;
-  $("toasts").appendChild(toast);
-  setTimeout(() => toast.remove(), 15000);
-  if (a.key === selected) renderDetail();
+  toast(a.key, a.type === "credits-low" ? "yellow" : "red", text);
 }
 
 // Billing: accounts, the report (one line per project), CSV, invoices.

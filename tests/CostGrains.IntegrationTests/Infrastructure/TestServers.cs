@@ -177,8 +177,8 @@ public sealed class InProcessServer : TestServerBase
     {
         for (; ex is not null; ex = ex.InnerException)
         {
-            if (ex is System.Net.Sockets.SocketException { SocketErrorCode: System.Net.Sockets.SocketError.AddressAlreadyInUse }
-                || ex.GetType().Name == "AddressInUseException")
+            if (ex is Microsoft.AspNetCore.Connections.AddressInUseException
+                or System.Net.Sockets.SocketException { SocketErrorCode: System.Net.Sockets.SocketError.AddressAlreadyInUse })
             {
                 return true;
             }
