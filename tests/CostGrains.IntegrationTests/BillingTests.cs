@@ -85,7 +85,7 @@ public sealed class BillingTests(PostgresFixture postgres)
         Assert.Equal(15.46m, invoice.GetProperty("total").GetDecimal());
 
         // Immutable: late usage for October changes the report, never the issued invoice.
-        await admin.SendEventsAsync( new { id = "late", time = "2026-10-20T12:00:00Z", project = "web", amount = 100m, category = "compute" });
+        await admin.SendEventsAsync(new { id = "late", time = "2026-10-20T12:00:00Z", project = "web", amount = 100m, category = "compute" });
         await server.WaitConsistentAsync("acme", TimeSpan.FromSeconds(15));
         var again = await admin.PostAsJsonAsync("v1/billing-accounts/main/invoices", new { period = "2026-10" });
         Assert.Equal(HttpStatusCode.OK, again.StatusCode);

@@ -126,7 +126,7 @@ public sealed class ProjectSpendTests(PostgresFixture postgres)
             Assert.Equal("running", Named(beta, "instances", "gpu-box").GetProperty("state").GetString());
 
             // A stale report for alpha from before the move does not take the instance back.
-            await admin.SendEventsAsync( new { id = "r0", type = "instance", time = "2026-11-01T12:00:00Z", project = "alpha", resource = "gpu-box", hourlyCost = 2.00m });
+            await admin.SendEventsAsync(new { id = "r0", type = "instance", time = "2026-11-01T12:00:00Z", project = "alpha", resource = "gpu-box", hourlyCost = 2.00m });
             AssertMoved(await Poll.Until(() => admin.GetFromJsonAsync<JsonElement>("v1/projects/alpha"),
                 p => p.GetProperty("eventCount").GetInt64() == 3, TimeSpan.FromSeconds(15), "the stale report"));
             await restarted.WaitConsistentAsync("acme", TimeSpan.FromSeconds(10));
@@ -175,12 +175,13 @@ public sealed class ProjectSpendTests(PostgresFixture postgres)
     }
 
     [Fact]
-    public async Task Prepaid_credits_draw_down_live_and_warn_once_before_and_once_when_they_run_out()
+    public async Task Prepaid_credits_draw_down_live_and_warn_once_before_and_once_when_they_run_out_also_across_a_restart()
     {
-        await using var server = await InProcessServer.StartAsync(await postgres.Server.CreateDatabaseAsync("credits"));
+        var database = await postgres.Server.CreateDatabaseAsync("credits");
+        var server = await InProcessServer.StartAsync(database);
         var adminKey = await server.CreateOrgAsync("acme", "admin");
         using var admin = server.Client(adminKey);
-        await admin.SendEventsAsync( new { id = "u0", time = DateTimeOffset.UtcNow, project = "lab", amount = 5m, category = "compute" });
+        await admin.SendEventsAsync(new { id = "u0", time = DateTimeOffset.UtcNow, project = "lab", amount = 5m, category = "compute" });
         await Project(admin, "lab", 1);
 
         var burns = new ConcurrentQueue<BurnMessage>();
@@ -198,7 +199,7 @@ public sealed class ProjectSpendTests(PostgresFixture postgres)
         Assert.Equal(100m, (await (await admin.PostAsJsonAsync("v1/projects/lab/credits", new { id = "po-1", amount = 100m }))
             .Content.ReadFromJsonAsync<JsonElement>()).GetProperty("funded").GetDecimal());
 
-        await admin.SendEventsAsync( new { id = "u1", time = DateTimeOffset.UtcNow, project = "lab", amount = 85m, category = "compute" });
+        await admin.SendEventsAsync(new { id = "u1", time = DateTimeOffset.UtcNow, project = "lab", amount = 85m, category = "compute" });
         await Poll.Until(() => Task.FromResult(alerts.ToArray()), a => a.Any(x => x.Type == "credits-low"), TimeSpan.FromSeconds(15), "the low-credit alert");
         await Poll.Until(() => Task.FromResult(burns.ToArray()), b => b.Any(x => x.CreditBalance == 15m), TimeSpan.FromSeconds(15), "a live balance of 15");
 
@@ -217,6 +218,19 @@ public sealed class ProjectSpendTests(PostgresFixture postgres)
         Assert.Equal(1, log.EnumerateArray().Count(a => a.GetProperty("type").GetString() == "credits-exhausted"));
         Assert.Equal(HttpStatusCode.BadRequest, (await admin.PostAsJsonAsync("v1/projects/lab/credits", new { id = "po-2", amount = -5m })).StatusCode);
         Assert.Equal(HttpStatusCode.NotFound, (await admin.PostAsJsonAsync("v1/projects/nope/credits", new { id = "po-3", amount = 5m })).StatusCode);
+
+        // After a restart (replay from the checkpoint) the balance is the same and nothing fires again.
+        await hub.DisposeAsync();
+        await server.DisposeAsync();
+        await using var restarted = await InProcessServer.StartAsync(database);
+        using var again = restarted.Client(adminKey);
+        await again.SendEventsAsync(new { id = "u4", time = DateTimeOffset.UtcNow, project = "lab", amount = 2m, category = "compute" });
+        lab = await Project(again, "lab", 5);
+        Assert.Equal(100m, lab.GetProperty("credits").GetProperty("drawn").GetDecimal());
+        Assert.Equal(113m, lab.GetProperty("spent").GetProperty("total").GetDecimal());
+        log = await again.GetFromJsonAsync<JsonElement>("v1/alerts");
+        Assert.Equal(1, log.EnumerateArray().Count(a => a.GetProperty("type").GetString() == "credits-low"));
+        Assert.Equal(1, log.EnumerateArray().Count(a => a.GetProperty("type").GetString() == "credits-exhausted"));
     }
 
     [Fact]
@@ -232,16 +246,16 @@ public sealed class ProjectSpendTests(PostgresFixture postgres)
             Assert.Equal(HttpStatusCode.NotFound, policy.StatusCode); // no such project yet
 
             // Seven ordinary days at $10, then $31 on the eighth (3.1× the average).
-            await admin.SendEventsAsync( Enumerable.Range(1, 7).Select(d => (object)new { id = $"d{d}", time = $"2026-10-0{d}T12:00:00Z", project = "etl", amount = 10m }).ToArray());
+            await admin.SendEventsAsync(Enumerable.Range(1, 7).Select(d => (object)new { id = $"d{d}", time = $"2026-10-0{d}T12:00:00Z", project = "etl", amount = 10m }).ToArray());
             await Project(admin, "etl", 7);
             Assert.Equal(HttpStatusCode.OK, (await admin.PutAsJsonAsync("v1/projects/etl/runaway", new { factor = 3m, trailingDays = 7, minimumDailyCost = 5m })).StatusCode);
             Assert.Equal("factor", (await (await admin.PutAsJsonAsync("v1/projects/etl/runaway", new { factor = 0.5m }))
                 .Content.ReadFromJsonAsync<JsonElement>()).GetProperty("errors")[0].GetProperty("field").GetString());
 
-            await admin.SendEventsAsync( new { id = "d8a", time = "2026-10-08T01:00:00Z", project = "etl", amount = 29m });
+            await admin.SendEventsAsync(new { id = "d8a", time = "2026-10-08T01:00:00Z", project = "etl", amount = 29m });
             await Project(admin, "etl", 8);
             Assert.DoesNotContain((await admin.GetFromJsonAsync<JsonElement>("v1/alerts")).EnumerateArray(), a => a.GetProperty("type").GetString() == "runaway");
-            await admin.SendEventsAsync( new { id = "d8b", time = "2026-10-08T02:00:00Z", project = "etl", amount = 2m },
+            await admin.SendEventsAsync(new { id = "d8b", time = "2026-10-08T02:00:00Z", project = "etl", amount = 2m },
                 new { id = "d8c", time = "2026-10-08T03:00:00Z", project = "etl", amount = 40m });
             await Poll.Until(() => admin.GetFromJsonAsync<JsonElement>("v1/alerts"),
                 a => a.EnumerateArray().Any(x => x.GetProperty("type").GetString() == "runaway"), TimeSpan.FromSeconds(15), "the runaway alert");
@@ -250,7 +264,7 @@ public sealed class ProjectSpendTests(PostgresFixture postgres)
         await using (var restarted = await InProcessServer.StartAsync(database))
         {
             using var admin = restarted.Client(key);
-            await admin.SendEventsAsync( new { id = "d8d", time = "2026-10-08T04:00:00Z", project = "etl", amount = 50m });
+            await admin.SendEventsAsync(new { id = "d8d", time = "2026-10-08T04:00:00Z", project = "etl", amount = 50m });
             await Project(admin, "etl", 11);
             var runaway = (await admin.GetFromJsonAsync<JsonElement>("v1/alerts")).EnumerateArray()
                 .Where(a => a.GetProperty("type").GetString() == "runaway").ToList();
