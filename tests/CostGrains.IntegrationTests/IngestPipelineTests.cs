@@ -192,4 +192,40 @@ public sealed class IngestPipelineTests(PostgresFixture postgres) : IAsyncLifeti
         Assert.Equal(DateTimeOffset.Parse("2026-05-01T00:00:00.123456Z"), project.GetProperty("firstEventAt").GetDateTimeOffset());
         Assert.Equal(stored.Sum(r => r.Amount), project.GetProperty("spent").GetProperty("total").GetDecimal());
     }
+
+    [Fact]
+    public async Task A_retry_mixed_with_new_events_stores_only_the_new_ones_and_later_batches_are_copied_again()
+    {
+        var ledger = (CostGrains.Postgres.Ledger.PostgresLedger)_server.Services.GetRequiredService<ILedger>();
+        object[] Batch(string prefix, int count) => Enumerable.Range(0, count)
+            .Select(i => (object)new { id = $"{prefix}-{i}", time = "2026-05-02T00:00:00Z", project = $"mix{i % 3}", amount = 0.5m }).ToArray();
+
+        var first = await (await Post(Batch("first", 10))).Content.ReadFromJsonAsync<JsonElement>();
+        Assert.Equal(10, first.GetProperty("accepted").GetInt32());
+        var copied = ledger.CopiedTransactions;
+
+        // The retry repeats the ten stored events next to ten new ones: the copy meets a stored id,
+        // rolls back, and the deduplicating statement (one per ledger writer holding a share of the
+        // batch) stores exactly the new ten.
+        var deduplicatingBefore = ledger.DeduplicatingTransactions;
+        var mixed = await (await Post(Batch("first", 10).Concat(Batch("second", 10)).ToArray())).Content.ReadFromJsonAsync<JsonElement>();
+        Assert.Equal(10, mixed.GetProperty("accepted").GetInt32());
+        Assert.Equal(10, mixed.GetProperty("duplicates").GetInt32());
+        Assert.Equal(copied, ledger.CopiedTransactions);
+        Assert.True(ledger.DeduplicatingTransactions > deduplicatingBefore, "the retry went through the deduplicating statement");
+
+        // After a short while of deduplicating, new batches take the copy again.
+        var later = 0;
+        for (; ledger.CopiedTransactions == copied; later++)
+        {
+            Assert.True(later < 40, "the copy path came back");
+            var ack = await (await Post(Batch($"later{later}", 3))).Content.ReadFromJsonAsync<JsonElement>();
+            Assert.Equal(3, ack.GetProperty("accepted").GetInt32());
+        }
+
+        var sums = await ledger.SumByTargetAsync("acme", CancellationToken.None);
+        Assert.Equal(20 + (3 * later), sums.Sum(s => s.EventCount));
+        await Poll.Until(() => _server.GetJsonAsync("v1/reconciliation?org=acme"),
+            r => r.GetProperty("consistent").GetBoolean(), TimeSpan.FromSeconds(10), "every project equal to its ledger sum");
+    }
 }

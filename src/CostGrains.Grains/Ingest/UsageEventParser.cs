@@ -217,6 +217,13 @@ public static partial class UsageEventParser
             return null;
         }
 
+        // The shape is checked first; System.Text.Json's ISO 8601 reader then parses the common
+        // form straight from the UTF-8 bytes, and the general parser takes what it does not.
+        if (Rfc3339().IsMatch(text) && e.GetProperty(field).TryGetDateTimeOffset(out var fast))
+        {
+            return fast;
+        }
+
         if (!TryParseTime(text, out var time))
         {
             fail(field, "Must be an RFC 3339 time with an offset, e.g. 2026-11-23T10:00:00Z.");

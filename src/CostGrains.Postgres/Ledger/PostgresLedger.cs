@@ -47,6 +47,15 @@ public sealed class PostgresLedger : ILedger, IAsyncDisposable
         SELECT org, id, seq FROM ins
         """;
 
+    private const string CopySql = """
+        COPY cg_event (org, id, partition, seq, kind, target, time, end_time, sku, quantity, price,
+                       amount, unit, category, resource, dimensions, type, state, rate, details)
+        FROM STDIN (FORMAT BINARY)
+        """;
+
+    // After a copy meets an id already stored, this many groups take the path that skips them.
+    private const int CopyBackoffGroups = 16;
+
     private const string RecordColumns = "seq, id, time, amount, category, sku, quantity, resource, type, state, rate, details";
 
     private readonly NpgsqlDataSource _db;
@@ -58,6 +67,12 @@ public sealed class PostgresLedger : ILedger, IAsyncDisposable
     // Read paths check that a target exists on every request; this answers them from memory.
     private const int MaxKnownTargets = 200_000;
     private readonly System.Collections.Concurrent.ConcurrentDictionary<TargetRef, TargetEntry> _knownTargets = new();
+
+    // Targets this node has seen committed to cg_target: a copy registers only the others.
+    private readonly System.Collections.Concurrent.ConcurrentDictionary<TargetRef, byte> _registered = new();
+    private int _copyBackoff;
+    private long _copied;
+    private long _deduplicating;
 
     public PostgresLedger(NpgsqlDataSource db, PostgresLedgerOptions options, ILogger<PostgresLedger> logger)
     {
@@ -80,6 +95,12 @@ public sealed class PostgresLedger : ILedger, IAsyncDisposable
 
     /// <summary>Names this node in its ledger notifications, so its own are not taken twice.</summary>
     public string NodeId { get; } = Guid.NewGuid().ToString("N")[..12];
+
+    /// <summary>Transactions committed by binary COPY (no id in them was stored before).</summary>
+    public long CopiedTransactions => Interlocked.Read(ref _copied);
+
+    /// <summary>Transactions committed by the statement that skips ids already stored.</summary>
+    public long DeduplicatingTransactions => Interlocked.Read(ref _deduplicating);
 
     /// <summary>What this node committed last, per partition: the stream reads it from memory.</summary>
     public LedgerTail Tail { get; }
@@ -375,9 +396,11 @@ public sealed class PostgresLedger : ILedger, IAsyncDisposable
         // Within the group the first occurrence of an (org, id) is the one offered to the ledger.
         var offered = new Dictionary<(string, string), (int Group, int Index)>();
         var rows = new List<LedgerEvent>();
+        var total = 0;
         for (var g = 0; g < group.Count; g++)
         {
             var events = group[g].Events;
+            total += events.Count;
             for (var i = 0; i < events.Count; i++)
             {
                 if (offered.TryAdd((events[i].Org, events[i].Id), (g, i)))
@@ -388,35 +411,18 @@ public sealed class PostgresLedger : ILedger, IAsyncDisposable
         }
 
         var partitions = rows.Select(r => r.Partition).Distinct().Order().ToArray();
-        await using var connection = await _db.OpenConnectionAsync();
-        await using var tx = await connection.BeginTransactionAsync();
-        await using var batch = new NpgsqlBatch(connection, tx);
-        // Lock the counters in partition order first: concurrent appenders never deadlock, and a
-        // partition's rows commit in the order their numbers were taken.
-        batch.BatchCommands.Add(new NpgsqlBatchCommand(
-            "SELECT partition FROM cg_partition WHERE partition = ANY($1) ORDER BY partition FOR UPDATE")
-        { Parameters = { new() { Value = partitions } } });
-        batch.BatchCommands.Add(InsertCommand(rows));
-        batch.BatchCommands.Add(new NpgsqlBatchCommand("SELECT pg_notify($1, $2)")
-        {
-            Parameters =
-            {
-                new() { Value = _options.NotifyChannel },
-                new() { Value = $"{NodeId}|{string.Join(',', partitions)}" },
-            },
-        });
+        // A group that repeats an id is part of a retry storm: it goes straight to the path that
+        // skips what is stored. So does the next while after a copy found a stored id.
+        var inserted = rows.Count == total && !CopyBackingOff()
+            ? await CopyAsync(rows, partitions)
+            : null;
+        inserted ??= await InsertSkippingStoredAsync(rows, partitions);
 
-        var inserted = new Dictionary<(string, string), long>();
-        await using (var reader = await batch.ExecuteReaderAsync())
+        foreach (var row in rows)
         {
-            await reader.NextResultAsync();
-            while (await reader.ReadAsync())
-            {
-                inserted.Add((reader.GetString(0), reader.GetString(1)), reader.GetInt64(2));
-            }
+            RememberRegistered(row.TargetRef);
         }
 
-        await tx.CommitAsync();
         PublishTail(rows, inserted);
         Signal.Raise(partitions);
 
@@ -433,6 +439,186 @@ public sealed class PostgresLedger : ILedger, IAsyncDisposable
             group[g].Completion.TrySetResult(new AppendResult(result));
         }
     }
+
+    /// <summary>
+    /// The common case, no id stored before: take the partitions' counters, number the rows here and
+    /// stream them in with binary COPY. Returns null, having rolled back, when an id was already stored.
+    /// </summary>
+    private async Task<Dictionary<(string, string), long>?> CopyAsync(List<LedgerEvent> rows, int[] partitions)
+    {
+        await using var connection = await _db.OpenConnectionAsync();
+        await using var tx = await connection.BeginTransactionAsync();
+        var counts = rows.CountBy(r => r.Partition).ToDictionary();
+        await using var batch = new NpgsqlBatch(connection, tx);
+        batch.BatchCommands.Add(LockCounters(partitions));
+        batch.BatchCommands.Add(new NpgsqlBatchCommand("""
+            UPDATE cg_partition c SET last_seq = c.last_seq + u.n
+              FROM unnest($1::integer[], $2::bigint[]) AS u(p, n)
+             WHERE c.partition = u.p
+            RETURNING c.partition, c.last_seq - u.n
+            """)
+        {
+            Parameters =
+            {
+                new() { Value = partitions },
+                new() { Value = partitions.Select(p => (long)counts[p]).ToArray() },
+            },
+        });
+        var unregistered = rows.Select(r => (r.TargetRef, r.Unit)).Where(t => !_registered.ContainsKey(t.TargetRef)).DistinctBy(t => t.TargetRef).ToList();
+        if (unregistered.Count > 0)
+        {
+            batch.BatchCommands.Add(new NpgsqlBatchCommand("""
+                INSERT INTO cg_target (org, kind, key, unit)
+                SELECT * FROM unnest($1::text[], $2::smallint[], $3::text[], $4::text[]) ON CONFLICT DO NOTHING
+                """)
+            {
+                Parameters =
+                {
+                    new() { Value = unregistered.Select(t => t.TargetRef.Org).ToArray() },
+                    new() { Value = unregistered.Select(t => (short)t.TargetRef.Kind).ToArray() },
+                    new() { Value = unregistered.Select(t => t.TargetRef.Key).ToArray() },
+                    new() { Value = unregistered.Select(t => t.Unit).ToArray() },
+                },
+            });
+        }
+
+        batch.BatchCommands.Add(Notify(partitions));
+        var next = new Dictionary<int, long>();
+        await using (var reader = await batch.ExecuteReaderAsync())
+        {
+            await reader.NextResultAsync();
+            while (await reader.ReadAsync())
+            {
+                next[reader.GetInt32(0)] = reader.GetInt64(1);
+            }
+        }
+
+        var inserted = new Dictionary<(string, string), long>(rows.Count);
+        try
+        {
+            await using var copy = await connection.BeginBinaryImportAsync(CopySql);
+            foreach (var r in rows)
+            {
+                var seq = ++next[r.Partition];
+                inserted.Add((r.Org, r.Id), seq);
+                await WriteRowAsync(copy, r, seq);
+            }
+
+            await copy.CompleteAsync();
+        }
+        catch (PostgresException ex) when (ex.SqlState == PostgresErrorCodes.UniqueViolation)
+        {
+            await tx.RollbackAsync();
+            Volatile.Write(ref _copyBackoff, CopyBackoffGroups);
+            return null;
+        }
+
+        await tx.CommitAsync();
+        Interlocked.Increment(ref _copied);
+        return inserted;
+    }
+
+    /// <summary>The general path: one statement that numbers, inserts and skips ids already stored.</summary>
+    private async Task<Dictionary<(string, string), long>> InsertSkippingStoredAsync(List<LedgerEvent> rows, int[] partitions)
+    {
+        await using var connection = await _db.OpenConnectionAsync();
+        await using var tx = await connection.BeginTransactionAsync();
+        await using var batch = new NpgsqlBatch(connection, tx);
+        batch.BatchCommands.Add(LockCounters(partitions));
+        batch.BatchCommands.Add(InsertCommand(rows));
+        batch.BatchCommands.Add(Notify(partitions));
+
+        var inserted = new Dictionary<(string, string), long>();
+        await using (var reader = await batch.ExecuteReaderAsync())
+        {
+            await reader.NextResultAsync();
+            while (await reader.ReadAsync())
+            {
+                inserted.Add((reader.GetString(0), reader.GetString(1)), reader.GetInt64(2));
+            }
+        }
+
+        await tx.CommitAsync();
+        Interlocked.Increment(ref _deduplicating);
+        return inserted;
+    }
+
+    /// <summary>
+    /// Locks the counters in partition order first: concurrent appenders never deadlock, and a
+    /// partition's rows commit in the order their numbers were taken.
+    /// </summary>
+    private static NpgsqlBatchCommand LockCounters(int[] partitions) => new(
+        "SELECT partition FROM cg_partition WHERE partition = ANY($1) ORDER BY partition FOR UPDATE")
+    { Parameters = { new() { Value = partitions } } };
+
+    /// <summary>Wakes the stream readers of the other nodes when the transaction commits.</summary>
+    private NpgsqlBatchCommand Notify(int[] partitions) => new("SELECT pg_notify($1, $2)")
+    {
+        Parameters =
+        {
+            new() { Value = _options.NotifyChannel },
+            new() { Value = $"{NodeId}|{string.Join(',', partitions)}" },
+        },
+    };
+
+    private bool CopyBackingOff()
+    {
+        if (Volatile.Read(ref _copyBackoff) <= 0)
+        {
+            return false;
+        }
+
+        Interlocked.Decrement(ref _copyBackoff);
+        return true;
+    }
+
+    private void RememberRegistered(TargetRef target)
+    {
+        // Counting a concurrent dictionary takes all its locks: only a new target pays for it.
+        if (_registered.ContainsKey(target))
+        {
+            return;
+        }
+
+        if (_registered.Count >= MaxKnownTargets)
+        {
+            _registered.Clear();
+        }
+
+        _registered.TryAdd(target, 0);
+    }
+
+    private static async ValueTask WriteRowAsync(NpgsqlBinaryImporter copy, LedgerEvent r, long seq)
+    {
+        await copy.StartRowAsync();
+        await copy.WriteAsync(r.Org, NpgsqlDbType.Text);
+        await copy.WriteAsync(r.Id, NpgsqlDbType.Text);
+        await copy.WriteAsync(r.Partition, NpgsqlDbType.Integer);
+        await copy.WriteAsync(seq, NpgsqlDbType.Bigint);
+        await copy.WriteAsync((short)r.Kind, NpgsqlDbType.Smallint);
+        await copy.WriteAsync(r.Target, NpgsqlDbType.Text);
+        await copy.WriteAsync(r.Time.UtcDateTime, NpgsqlDbType.TimestampTz);
+        await WriteOrNullAsync(copy, r.End?.UtcDateTime, NpgsqlDbType.TimestampTz);
+        await WriteOrNullAsync(copy, r.Sku, NpgsqlDbType.Text);
+        await WriteOrNullAsync(copy, r.Quantity, NpgsqlDbType.Numeric);
+        await WriteOrNullAsync(copy, r.Price, NpgsqlDbType.Numeric);
+        await copy.WriteAsync(r.Amount, NpgsqlDbType.Numeric);
+        await copy.WriteAsync(r.Unit, NpgsqlDbType.Text);
+        await copy.WriteAsync(r.Category, NpgsqlDbType.Text);
+        await WriteOrNullAsync(copy, r.Resource, NpgsqlDbType.Text);
+        await WriteOrNullAsync(copy, r.DimensionsJson, NpgsqlDbType.Jsonb);
+        await copy.WriteAsync((short)(r.Change?.Type ?? EventType.Usage), NpgsqlDbType.Smallint);
+        await WriteOrNullAsync(copy, r.Change?.State, NpgsqlDbType.Text);
+        await WriteOrNullAsync(copy, r.Change?.HourlyRate, NpgsqlDbType.Numeric);
+        await WriteOrNullAsync(copy, r.Change?.DetailsJson, NpgsqlDbType.Jsonb);
+    }
+
+    private static Task WriteOrNullAsync(NpgsqlBinaryImporter copy, string? value, NpgsqlDbType type) =>
+        value is null ? copy.WriteNullAsync() : copy.WriteAsync(value, type);
+
+    private static Task WriteOrNullAsync<T>(NpgsqlBinaryImporter copy, T? value, NpgsqlDbType type)
+        where T : struct =>
+        value is { } v ? copy.WriteAsync(v, type) : copy.WriteNullAsync();
 
     /// <summary>
     /// Hands the committed rows to this node's stream readers. One pass: within a partition the

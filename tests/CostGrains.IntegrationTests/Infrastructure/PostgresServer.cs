@@ -69,7 +69,7 @@ public sealed class PostgresServer : IAsyncDisposable
     public Task StopInstanceAsync() => RunPg("pg_ctl", $"-D {_dataDir}/data -m fast -w stop");
 
     public Task StartInstanceAsync() => RunPg("pg_ctl",
-        $"-D {_dataDir}/data -l {_dataDir}/log -w -t 60 -o \"-p {Port} -k {_dataDir} -c listen_addresses=127.0.0.1 -c max_connections=400 -c shared_buffers=256MB\" start");
+        $"-D {_dataDir}/data -l {_dataDir}/log -w -t 60 -o \"-p {Port} -k {_dataDir} -c listen_addresses=127.0.0.1 -c max_connections=400 -c shared_buffers=256MB {Environment.GetEnvironmentVariable("COSTGRAINS_TEST_PG_OPTIONS")}\" start");
 
     public async ValueTask DisposeAsync()
     {
