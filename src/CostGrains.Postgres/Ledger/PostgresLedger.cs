@@ -143,22 +143,32 @@ public sealed class PostgresLedger : ILedger, IAsyncDisposable
 
         // One share per writer; the caller is answered only when every share has committed. If a
         // share fails, the caller gets the error and its retry stores the rest (the others dedupe).
-        var shares = new List<(PendingAppend Append, int[] Indexes)>();
-        foreach (var group in Enumerable.Range(0, events.Count).GroupBy(i => events[i].Partition % _pending.Length))
+        var indexes = new List<int>?[_pending.Length];
+        for (var i = 0; i < events.Count; i++)
         {
-            var indexes = group.ToArray();
-            var share = new PendingAppend(indexes.Select(i => events[i]).ToList());
-            shares.Add((share, indexes));
-            await _pending[group.Key].Writer.WriteAsync(share, cancellationToken);
+            (indexes[events[i].Partition % _pending.Length] ??= []).Add(i);
+        }
+
+        var shares = new List<(PendingAppend Append, List<int> Indexes)>();
+        for (var w = 0; w < indexes.Length; w++)
+        {
+            if (indexes[w] is not { } mine)
+            {
+                continue;
+            }
+
+            var share = new PendingAppend(mine.Count == events.Count ? events : [.. mine.Select(i => events[i])]);
+            shares.Add((share, mine));
+            await _pending[w].Writer.WriteAsync(share, cancellationToken);
         }
 
         var inserted = new bool[events.Count];
-        foreach (var (share, indexes) in shares)
+        foreach (var (share, mine) in shares)
         {
             var result = await share.Completion.Task.WaitAsync(cancellationToken);
-            for (var i = 0; i < indexes.Length; i++)
+            for (var i = 0; i < mine.Count; i++)
             {
-                inserted[indexes[i]] = result.Inserted[i];
+                inserted[mine[i]] = result.Inserted[i];
             }
         }
 
@@ -393,39 +403,44 @@ public sealed class PostgresLedger : ILedger, IAsyncDisposable
 
     private async Task WriteGroup(List<PendingAppend> group)
     {
+        IReadOnlyList<LedgerEvent> rows = group.Count == 1 ? group[0].Events : [.. group.SelectMany(p => p.Events)];
+        var partitions = PartitionsOf(rows);
+        var unregistered = UnregisteredTargets(rows);
+
+        // Most groups hold no id stored before, and are copied. A copy that meets a stored id (a
+        // retry, or one batch sent twice at once) rolls back, and the group takes the statement
+        // that skips stored ids; so do the next few groups, as more of the same retry storm follows.
+        var seqs = CopyBackingOff() ? null : await CopyAsync(rows, partitions, unregistered);
+        if (seqs is not null)
+        {
+            Committed(rows, seqs, partitions, unregistered);
+            foreach (var pending in group)
+            {
+                var inserted = new bool[pending.Events.Count];
+                Array.Fill(inserted, true);
+                pending.Completion.TrySetResult(new AppendResult(inserted));
+            }
+
+            return;
+        }
+
         // Within the group the first occurrence of an (org, id) is the one offered to the ledger.
         var offered = new Dictionary<(string, string), (int Group, int Index)>();
-        var rows = new List<LedgerEvent>();
-        var total = 0;
+        var firsts = new List<LedgerEvent>();
         for (var g = 0; g < group.Count; g++)
         {
             var events = group[g].Events;
-            total += events.Count;
             for (var i = 0; i < events.Count; i++)
             {
                 if (offered.TryAdd((events[i].Org, events[i].Id), (g, i)))
                 {
-                    rows.Add(events[i]);
+                    firsts.Add(events[i]);
                 }
             }
         }
 
-        var partitions = rows.Select(r => r.Partition).Distinct().Order().ToArray();
-        // A group that repeats an id is part of a retry storm: it goes straight to the path that
-        // skips what is stored. So does the next while after a copy found a stored id.
-        var inserted = rows.Count == total && !CopyBackingOff()
-            ? await CopyAsync(rows, partitions)
-            : null;
-        inserted ??= await InsertSkippingStoredAsync(rows, partitions);
-
-        foreach (var row in rows)
-        {
-            RememberRegistered(row.TargetRef);
-        }
-
-        PublishTail(rows, inserted);
-        Signal.Raise(partitions);
-
+        var stored = await InsertSkippingStoredAsync(firsts, partitions);
+        Committed(firsts, [.. firsts.Select(r => stored.GetValueOrDefault((r.Org, r.Id)))], partitions, unregistered);
         for (var g = 0; g < group.Count; g++)
         {
             var events = group[g].Events;
@@ -433,7 +448,7 @@ public sealed class PostgresLedger : ILedger, IAsyncDisposable
             for (var i = 0; i < events.Count; i++)
             {
                 var key = (events[i].Org, events[i].Id);
-                result[i] = inserted.ContainsKey(key) && offered[key] == (g, i);
+                result[i] = stored.ContainsKey(key) && offered[key] == (g, i);
             }
 
             group[g].Completion.TrySetResult(new AppendResult(result));
@@ -442,13 +457,19 @@ public sealed class PostgresLedger : ILedger, IAsyncDisposable
 
     /// <summary>
     /// The common case, no id stored before: take the partitions' counters, number the rows here and
-    /// stream them in with binary COPY. Returns null, having rolled back, when an id was already stored.
+    /// stream them in with binary COPY. Returns each row's seq, or null, having rolled back, when
+    /// an id was already stored.
     /// </summary>
-    private async Task<Dictionary<(string, string), long>?> CopyAsync(List<LedgerEvent> rows, int[] partitions)
+    private async Task<long[]?> CopyAsync(IReadOnlyList<LedgerEvent> rows, int[] partitions, List<(TargetRef Target, string Unit)> unregistered)
     {
+        var counts = new long[Partitions];
+        foreach (var r in rows)
+        {
+            counts[r.Partition]++;
+        }
+
         await using var connection = await _db.OpenConnectionAsync();
         await using var tx = await connection.BeginTransactionAsync();
-        var counts = rows.CountBy(r => r.Partition).ToDictionary();
         await using var batch = new NpgsqlBatch(connection, tx);
         batch.BatchCommands.Add(LockCounters(partitions));
         batch.BatchCommands.Add(new NpgsqlBatchCommand("""
@@ -461,10 +482,9 @@ public sealed class PostgresLedger : ILedger, IAsyncDisposable
             Parameters =
             {
                 new() { Value = partitions },
-                new() { Value = partitions.Select(p => (long)counts[p]).ToArray() },
+                new() { Value = partitions.Select(p => counts[p]).ToArray() },
             },
         });
-        var unregistered = rows.Select(r => (r.TargetRef, r.Unit)).Where(t => !_registered.ContainsKey(t.TargetRef)).DistinctBy(t => t.TargetRef).ToList();
         if (unregistered.Count > 0)
         {
             batch.BatchCommands.Add(new NpgsqlBatchCommand("""
@@ -474,34 +494,33 @@ public sealed class PostgresLedger : ILedger, IAsyncDisposable
             {
                 Parameters =
                 {
-                    new() { Value = unregistered.Select(t => t.TargetRef.Org).ToArray() },
-                    new() { Value = unregistered.Select(t => (short)t.TargetRef.Kind).ToArray() },
-                    new() { Value = unregistered.Select(t => t.TargetRef.Key).ToArray() },
+                    new() { Value = unregistered.Select(t => t.Target.Org).ToArray() },
+                    new() { Value = unregistered.Select(t => (short)t.Target.Kind).ToArray() },
+                    new() { Value = unregistered.Select(t => t.Target.Key).ToArray() },
                     new() { Value = unregistered.Select(t => t.Unit).ToArray() },
                 },
             });
         }
 
         batch.BatchCommands.Add(Notify(partitions));
-        var next = new Dictionary<int, long>();
+        var last = new long[Partitions];
         await using (var reader = await batch.ExecuteReaderAsync())
         {
             await reader.NextResultAsync();
             while (await reader.ReadAsync())
             {
-                next[reader.GetInt32(0)] = reader.GetInt64(1);
+                last[reader.GetInt32(0)] = reader.GetInt64(1);
             }
         }
 
-        var inserted = new Dictionary<(string, string), long>(rows.Count);
+        var seqs = new long[rows.Count];
         try
         {
             await using var copy = await connection.BeginBinaryImportAsync(CopySql);
-            foreach (var r in rows)
+            for (var i = 0; i < rows.Count; i++)
             {
-                var seq = ++next[r.Partition];
-                inserted.Add((r.Org, r.Id), seq);
-                await WriteRowAsync(copy, r, seq);
+                seqs[i] = ++last[rows[i].Partition];
+                await WriteRowAsync(copy, rows[i], seqs[i]);
             }
 
             await copy.CompleteAsync();
@@ -515,7 +534,7 @@ public sealed class PostgresLedger : ILedger, IAsyncDisposable
 
         await tx.CommitAsync();
         Interlocked.Increment(ref _copied);
-        return inserted;
+        return seqs;
     }
 
     /// <summary>The general path: one statement that numbers, inserts and skips ids already stored.</summary>
@@ -572,20 +591,49 @@ public sealed class PostgresLedger : ILedger, IAsyncDisposable
         return true;
     }
 
-    private void RememberRegistered(TargetRef target)
+    private int[] PartitionsOf(IReadOnlyList<LedgerEvent> rows)
     {
-        // Counting a concurrent dictionary takes all its locks: only a new target pays for it.
-        if (_registered.ContainsKey(target))
+        var touched = new bool[Partitions];
+        foreach (var r in rows)
         {
-            return;
+            touched[r.Partition] = true;
         }
 
-        if (_registered.Count >= MaxKnownTargets)
+        return [.. Enumerable.Range(0, Partitions).Where(p => touched[p])];
+    }
+
+    /// <summary>The rows' targets not yet known to be in cg_target, each once with its unit.</summary>
+    private List<(TargetRef Target, string Unit)> UnregisteredTargets(IReadOnlyList<LedgerEvent> rows)
+    {
+        List<(TargetRef, string)> unregistered = [];
+        HashSet<TargetRef>? seen = null;
+        foreach (var r in rows)
+        {
+            var target = r.TargetRef;
+            if (!_registered.ContainsKey(target) && (seen ??= []).Add(target))
+            {
+                unregistered.Add((target, r.Unit));
+            }
+        }
+
+        return unregistered;
+    }
+
+    /// <summary>After a commit: remembers the new targets, hands the rows to the tail and wakes the readers.</summary>
+    private void Committed(IReadOnlyList<LedgerEvent> rows, long[] seqs, int[] partitions, List<(TargetRef Target, string Unit)> unregistered)
+    {
+        if (_registered.Count + unregistered.Count > MaxKnownTargets)
         {
             _registered.Clear();
         }
 
-        _registered.TryAdd(target, 0);
+        foreach (var (target, _) in unregistered)
+        {
+            _registered.TryAdd(target, 0);
+        }
+
+        PublishTail(rows, seqs);
+        Signal.Raise(partitions);
     }
 
     private static async ValueTask WriteRowAsync(NpgsqlBinaryImporter copy, LedgerEvent r, long seq)
@@ -621,35 +669,34 @@ public sealed class PostgresLedger : ILedger, IAsyncDisposable
         value is { } v ? copy.WriteAsync(v, type) : copy.WriteNullAsync();
 
     /// <summary>
-    /// Hands the committed rows to this node's stream readers. One pass: within a partition the
-    /// rows were numbered in the order offered, so they are already in sequence order.
+    /// Hands the committed rows to this node's stream readers (a seq of 0 marks a row already
+    /// stored). One pass: within a partition the rows were numbered in order, so they are in sequence.
     /// </summary>
-    private void PublishTail(List<LedgerEvent> rows, Dictionary<(string, string), long> inserted)
+    private void PublishTail(IReadOnlyList<LedgerEvent> rows, long[] seqs)
     {
         if (_options.TailRowsPerPartition <= 0)
         {
             return;
         }
 
-        var byPartition = new Dictionary<int, List<LedgerRow>>();
-        foreach (var r in rows)
+        var byPartition = new List<LedgerRow>?[Partitions];
+        for (var i = 0; i < rows.Count; i++)
         {
-            if (!inserted.TryGetValue((r.Org, r.Id), out var seq))
+            if (seqs[i] == 0)
             {
-                continue; // already stored: a duplicate
+                continue;
             }
 
-            if (!byPartition.TryGetValue(r.Partition, out var list))
-            {
-                byPartition[r.Partition] = list = [];
-            }
-
-            list.Add(new LedgerRow(r.TargetRef, new UsageRecord(seq, r.Id, r.Time, r.Amount, r.Category, r.Sku, r.Quantity, r.Resource, r.Change)));
+            var r = rows[i];
+            (byPartition[r.Partition] ??= []).Add(new LedgerRow(r.TargetRef, new UsageRecord(seqs[i], r.Id, r.Time, r.Amount, r.Category, r.Sku, r.Quantity, r.Resource, r.Change)));
         }
 
-        foreach (var (partition, list) in byPartition)
+        for (var p = 0; p < byPartition.Length; p++)
         {
-            Tail.Publish(partition, list);
+            if (byPartition[p] is { } list)
+            {
+                Tail.Publish(p, list);
+            }
         }
     }
 
