@@ -10,8 +10,11 @@ namespace CostGrains.Postgres.Ledger;
 /// <summary>
 /// The ledger in PostgreSQL. Appends that arrive together are committed together (group commit):
 /// one transaction takes the counter rows of the partitions it touches in partition order, numbers
-/// the new rows from them, inserts with <c>ON CONFLICT DO NOTHING</c> and notifies the other nodes —
-/// one round trip and one commit for many HTTP batches.
+/// the new rows from them, streams them in with binary <c>COPY</c> and notifies the other nodes —
+/// a few round trips and one commit for many HTTP batches. When an id in the group was stored
+/// before (an agent's retry), the copy fails on the primary key and rolls back; the group is then
+/// written by one statement that numbers, inserts with <c>ON CONFLICT DO NOTHING</c> and reports
+/// which rows were new.
 /// </summary>
 public sealed class PostgresLedger : ILedger, IAsyncDisposable
 {
