@@ -28,6 +28,26 @@ public sealed class ParserTests
         Assert.Contains(errors, e => e.Field == field && e.Index == 3);
     }
 
+    [Theory]
+    [InlineData("2026-06-02T00:00:00Z")]
+    [InlineData("2026-06-02T00:00:00.5Z")]
+    [InlineData("2026-06-02T00:00:00.1234567Z")]
+    [InlineData("2026-06-02T00:00:00.123456789Z")]
+    [InlineData("2026-06-02T23:59:59.999+05:30")]
+    [InlineData("2026-06-02t10:00:00z")]
+    [InlineData("2026-06-02 10:00:00-08:00")]
+    [InlineData("2026-03-08T02:30:00-05:00")]
+    public void Times_parse_to_the_instant_and_offset_they_name(string time)
+    {
+        var parsed = Parse($$"""{"id":"a","time":"{{time}}","project":"web","amount":1}""", out var errors);
+        Assert.Empty(errors);
+        // Digits beyond the 100 ns tick are cut, not rounded: a time never moves forward.
+        var ticks = System.Text.RegularExpressions.Regex.Replace(time, @"(\.\d{7})\d+", "$1");
+        var expected = DateTimeOffset.Parse(ticks, System.Globalization.CultureInfo.InvariantCulture);
+        Assert.Equal(expected, parsed!.Time);
+        Assert.Equal(expected.Offset, parsed.Time.Offset);
+    }
+
     [Fact]
     public void Every_problem_of_an_event_is_reported()
     {
