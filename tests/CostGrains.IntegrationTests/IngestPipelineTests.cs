@@ -197,8 +197,8 @@ public sealed class IngestPipelineTests(PostgresFixture postgres) : IAsyncLifeti
     public async Task A_retry_mixed_with_new_events_stores_only_the_new_ones_and_later_batches_are_copied_again()
     {
         var ledger = (CostGrains.Postgres.Ledger.PostgresLedger)_server.Services.GetRequiredService<ILedger>();
-        object[] Batch(string prefix, int count) => Enumerable.Range(0, count)
-            .Select(i => (object)new { id = $"{prefix}-{i}", time = "2026-05-02T00:00:00Z", project = $"mix{i % 3}", amount = 0.5m }).ToArray();
+        object[] Batch(string prefix, int count, string project = "mix") => Enumerable.Range(0, count)
+            .Select(i => (object)new { id = $"{prefix}-{i}", time = "2026-05-02T00:00:00Z", project = $"{project}{i % 3}", amount = 0.5m }).ToArray();
 
         var first = await (await Post(Batch("first", 10))).Content.ReadFromJsonAsync<JsonElement>();
         Assert.Equal(10, first.GetProperty("accepted").GetInt32());
@@ -208,11 +208,14 @@ public sealed class IngestPipelineTests(PostgresFixture postgres) : IAsyncLifeti
         // rolls back, and the deduplicating statement (one per ledger writer holding a share of the
         // batch) stores exactly the new ten.
         var deduplicatingBefore = ledger.DeduplicatingTransactions;
-        var mixed = await (await Post(Batch("first", 10).Concat(Batch("second", 10)).ToArray())).Content.ReadFromJsonAsync<JsonElement>();
+        // The new events go to projects never seen before: that statement creates them too.
+        var mixed = await (await Post(Batch("first", 10).Concat(Batch("second", 10, project: "fresh")).ToArray())).Content.ReadFromJsonAsync<JsonElement>();
         Assert.Equal(10, mixed.GetProperty("accepted").GetInt32());
         Assert.Equal(10, mixed.GetProperty("duplicates").GetInt32());
         Assert.Equal(copied, ledger.CopiedTransactions);
         Assert.True(ledger.DeduplicatingTransactions > deduplicatingBefore, "the retry went through the deduplicating statement");
+        var projects = (await _server.GetJsonAsync("v1/projects?org=acme")).EnumerateArray().Select(p => p.GetProperty("key").GetString()!).Order().ToArray();
+        Assert.Equal(new[] { "fresh0", "fresh1", "fresh2", "mix0", "mix1", "mix2" }, projects);
 
         // After a short while of deduplicating, new batches take the copy again.
         var later = 0;

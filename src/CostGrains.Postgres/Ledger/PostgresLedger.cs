@@ -42,11 +42,7 @@ public sealed class PostgresLedger : ILedger, IAsyncDisposable
               FROM ev JOIN bump ON bump.partition = ev.partition
              ORDER BY ev.ord
             ON CONFLICT (org, id) DO NOTHING
-            RETURNING org, id, kind, target, unit, partition, seq),
-        targets AS (
-            INSERT INTO cg_target (org, kind, key, unit)
-            SELECT DISTINCT ON (org, kind, target) org, kind, target, unit FROM ins
-            ON CONFLICT DO NOTHING)
+            RETURNING org, id, seq)
         SELECT org, id, seq FROM ins
         """;
 
@@ -67,12 +63,10 @@ public sealed class PostgresLedger : ILedger, IAsyncDisposable
     private readonly Channel<PendingAppend>[] _pending;
     private readonly Task[] _writers;
 
-    // Read paths check that a target exists on every request; this answers them from memory.
+    // Targets known to be in cg_target. Read paths check a target on every request, and the writer
+    // registers only targets not in here. The entry is null until a read has loaded it.
     private const int MaxKnownTargets = 200_000;
-    private readonly System.Collections.Concurrent.ConcurrentDictionary<TargetRef, TargetEntry> _knownTargets = new();
-
-    // Targets this node has seen committed to cg_target: a copy registers only the others.
-    private readonly System.Collections.Concurrent.ConcurrentDictionary<TargetRef, byte> _registered = new();
+    private readonly System.Collections.Concurrent.ConcurrentDictionary<TargetRef, TargetEntry?> _knownTargets = new();
     private int _copyBackoff;
     private long _copied;
     private long _deduplicating;
@@ -268,7 +262,7 @@ public sealed class PostgresLedger : ILedger, IAsyncDisposable
     public async Task<TargetEntry?> GetTargetAsync(TargetRef target, CancellationToken cancellationToken)
     {
         // Targets are never deleted and their unit is fixed at first use: a found one stays found.
-        if (_knownTargets.TryGetValue(target, out var known))
+        if (_knownTargets.TryGetValue(target, out var known) && known is not null)
         {
             return known;
         }
@@ -284,12 +278,7 @@ public sealed class PostgresLedger : ILedger, IAsyncDisposable
         }
 
         var entry = new TargetEntry(target, reader.GetString(0), reader.GetFieldValue<DateTimeOffset>(1));
-        if (_knownTargets.Count >= MaxKnownTargets)
-        {
-            _knownTargets.Clear();
-        }
-
-        _knownTargets[target] = entry;
+        RememberTarget(target, entry);
         return entry;
     }
 
@@ -442,7 +431,7 @@ public sealed class PostgresLedger : ILedger, IAsyncDisposable
             }
         }
 
-        var stored = await InsertSkippingStoredAsync(firsts, partitions);
+        var stored = await InsertSkippingStoredAsync(firsts, partitions, unregistered);
         Committed(firsts, [.. firsts.Select(r => stored.GetValueOrDefault((r.Org, r.Id)))], partitions, unregistered);
         for (var g = 0; g < group.Count; g++)
         {
@@ -488,23 +477,7 @@ public sealed class PostgresLedger : ILedger, IAsyncDisposable
                 new() { Value = partitions.Select(p => counts[p]).ToArray() },
             },
         });
-        if (unregistered.Count > 0)
-        {
-            batch.BatchCommands.Add(new NpgsqlBatchCommand("""
-                INSERT INTO cg_target (org, kind, key, unit)
-                SELECT * FROM unnest($1::text[], $2::smallint[], $3::text[], $4::text[]) ON CONFLICT DO NOTHING
-                """)
-            {
-                Parameters =
-                {
-                    new() { Value = unregistered.Select(t => t.Target.Org).ToArray() },
-                    new() { Value = unregistered.Select(t => (short)t.Target.Kind).ToArray() },
-                    new() { Value = unregistered.Select(t => t.Target.Key).ToArray() },
-                    new() { Value = unregistered.Select(t => t.Unit).ToArray() },
-                },
-            });
-        }
-
+        AddRegisterTargets(batch, unregistered);
         batch.BatchCommands.Add(Notify(partitions));
         var last = new long[Partitions];
         await using (var reader = await batch.ExecuteReaderAsync())
@@ -541,13 +514,15 @@ public sealed class PostgresLedger : ILedger, IAsyncDisposable
     }
 
     /// <summary>The general path: one statement that numbers, inserts and skips ids already stored.</summary>
-    private async Task<Dictionary<(string, string), long>> InsertSkippingStoredAsync(List<LedgerEvent> rows, int[] partitions)
+    private async Task<Dictionary<(string, string), long>> InsertSkippingStoredAsync(
+        List<LedgerEvent> rows, int[] partitions, List<(TargetRef Target, string Unit)> unregistered)
     {
         await using var connection = await _db.OpenConnectionAsync();
         await using var tx = await connection.BeginTransactionAsync();
         await using var batch = new NpgsqlBatch(connection, tx);
         batch.BatchCommands.Add(LockCounters(partitions));
         batch.BatchCommands.Add(InsertCommand(rows));
+        AddRegisterTargets(batch, unregistered);
         batch.BatchCommands.Add(Notify(partitions));
 
         var inserted = new Dictionary<(string, string), long>();
@@ -572,6 +547,32 @@ public sealed class PostgresLedger : ILedger, IAsyncDisposable
     private static NpgsqlBatchCommand LockCounters(int[] partitions) => new(
         "SELECT partition FROM cg_partition WHERE partition = ANY($1) ORDER BY partition FOR UPDATE")
     { Parameters = { new() { Value = partitions } } };
+
+    /// <summary>
+    /// Creates the targets of a group on first use, in its transaction, with the unit their first
+    /// event fixes; targets a concurrent transaction created first keep theirs.
+    /// </summary>
+    private static void AddRegisterTargets(NpgsqlBatch batch, List<(TargetRef Target, string Unit)> targets)
+    {
+        if (targets.Count == 0)
+        {
+            return;
+        }
+
+        batch.BatchCommands.Add(new NpgsqlBatchCommand("""
+            INSERT INTO cg_target (org, kind, key, unit)
+            SELECT * FROM unnest($1::text[], $2::smallint[], $3::text[], $4::text[]) ON CONFLICT DO NOTHING
+            """)
+        {
+            Parameters =
+            {
+                new() { Value = targets.Select(t => t.Target.Org).ToArray() },
+                new() { Value = targets.Select(t => (short)t.Target.Kind).ToArray() },
+                new() { Value = targets.Select(t => t.Target.Key).ToArray() },
+                new() { Value = targets.Select(t => t.Unit).ToArray() },
+            },
+        });
+    }
 
     /// <summary>Wakes the stream readers of the other nodes when the transaction commits.</summary>
     private NpgsqlBatchCommand Notify(int[] partitions) => new("SELECT pg_notify($1, $2)")
@@ -613,7 +614,7 @@ public sealed class PostgresLedger : ILedger, IAsyncDisposable
         foreach (var r in rows)
         {
             var target = r.TargetRef;
-            if (!_registered.ContainsKey(target) && (seen ??= []).Add(target))
+            if (!_knownTargets.ContainsKey(target) && (seen ??= []).Add(target))
             {
                 unregistered.Add((target, r.Unit));
             }
@@ -622,17 +623,31 @@ public sealed class PostgresLedger : ILedger, IAsyncDisposable
         return unregistered;
     }
 
+    /// <summary>Remembers that a target is in cg_target (with its entry, once a read loaded it).</summary>
+    private void RememberTarget(TargetRef target, TargetEntry? entry)
+    {
+        // Counting a concurrent dictionary takes all its locks: only a new target pays for it.
+        if (!_knownTargets.ContainsKey(target) && _knownTargets.Count >= MaxKnownTargets)
+        {
+            _knownTargets.Clear();
+        }
+
+        if (entry is null)
+        {
+            _knownTargets.TryAdd(target, null);
+        }
+        else
+        {
+            _knownTargets[target] = entry;
+        }
+    }
+
     /// <summary>After a commit: remembers the new targets, hands the rows to the tail and wakes the readers.</summary>
     private void Committed(IReadOnlyList<LedgerEvent> rows, long[] seqs, int[] partitions, List<(TargetRef Target, string Unit)> unregistered)
     {
-        if (_registered.Count + unregistered.Count > MaxKnownTargets)
-        {
-            _registered.Clear();
-        }
-
         foreach (var (target, _) in unregistered)
         {
-            _registered.TryAdd(target, 0);
+            RememberTarget(target, null);
         }
 
         PublishTail(rows, seqs);
