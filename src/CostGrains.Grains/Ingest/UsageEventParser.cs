@@ -188,9 +188,12 @@ public static partial class UsageEventParser
         return false;
     }
 
-    internal static string? String(JsonElement e, string field, Action<string, string> fail, bool required)
+    internal static string? String(JsonElement e, string field, Action<string, string> fail, bool required) =>
+        String(e, field, fail, required, out _);
+
+    private static string? String(JsonElement e, string field, Action<string, string> fail, bool required, out JsonElement value)
     {
-        if (!e.TryGetProperty(field, out var value) || value.ValueKind == JsonValueKind.Null)
+        if (!e.TryGetProperty(field, out value) || value.ValueKind == JsonValueKind.Null)
         {
             if (required)
             {
@@ -211,7 +214,7 @@ public static partial class UsageEventParser
 
     private static DateTimeOffset? Time(JsonElement e, string field, Action<string, string> fail, bool required)
     {
-        var text = String(e, field, fail, required);
+        var text = String(e, field, fail, required, out var value);
         if (text is null)
         {
             return null;
@@ -219,7 +222,7 @@ public static partial class UsageEventParser
 
         // The shape is checked first; System.Text.Json's ISO 8601 reader then parses the common
         // form straight from the UTF-8 bytes, and the general parser takes what it does not.
-        if (Rfc3339().IsMatch(text) && e.GetProperty(field).TryGetDateTimeOffset(out var fast))
+        if (Rfc3339().IsMatch(text) && value.TryGetDateTimeOffset(out var fast))
         {
             return fast;
         }
