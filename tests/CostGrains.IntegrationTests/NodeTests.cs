@@ -2,6 +2,7 @@ using System.Net;
 using System.Net.Http.Json;
 using System.Text.Json;
 using CostGrains.Client;
+using CostGrains.Ledger;
 using CostGrains.Postgres.Hosting;
 using CostGrains.Postgres.Migrations;
 using Microsoft.Extensions.Logging.Abstractions;
@@ -75,6 +76,57 @@ public sealed class NodeTests(PostgresFixture postgres)
 
         await using var queries = db.CreateCommand("SELECT count(*) FROM OrleansQuery");
         Assert.True((long)(await queries.ExecuteScalarAsync())! >= 20, "the Orleans ADO.NET queries are installed");
+    }
+
+    [Fact]
+    public async Task A_ledger_from_before_target_numbers_is_numbered_by_the_upgrade_and_keeps_appending_and_replaying()
+    {
+        var connectionString = await postgres.Server.CreateDatabaseAsync("upgrade");
+        await using var db = PostgresSiloExtensions.CreateDataSource(connectionString);
+        // A database as the scripts before 004 left it, with usage in it.
+        await using (var old = db.CreateCommand("CREATE TABLE cg_schema_migration (version integer PRIMARY KEY, name text NOT NULL, applied_at timestamptz NOT NULL DEFAULT now())"))
+        {
+            await old.ExecuteNonQueryAsync();
+        }
+
+        foreach (var (version, name, sql) in PostgresMigrator.Scripts.Where(s => s.Version < 4))
+        {
+            await using var script = db.CreateCommand($"{sql};\nINSERT INTO cg_schema_migration (version, name) VALUES ({version}, '{name}')");
+            await script.ExecuteNonQueryAsync();
+        }
+
+        var web = new TargetRef(TargetKind.Project, "acme", "web");
+        var db2 = new TargetRef(TargetKind.Project, "acme", "db");
+        await using (var usage = db.CreateCommand("""
+            INSERT INTO cg_partition (partition, last_seq) SELECT p, CASE WHEN p = 0 THEN 3 ELSE 0 END FROM generate_series(0, 15) p;
+            INSERT INTO cg_setting (key, value) VALUES ('partitions', '16');
+            INSERT INTO cg_target (org, kind, key, unit) VALUES ('acme', 0, 'web', 'USD'), ('acme', 0, 'db', 'USD');
+            INSERT INTO cg_event (org, id, partition, seq, kind, target, time, amount, unit, category) VALUES
+              ('acme', 'e1', 0, 1, 0, 'web', '2026-05-01T00:00:00Z', 1.25, 'USD', 'compute'),
+              ('acme', 'e2', 0, 2, 0, 'db',  '2026-05-01T00:00:01Z', 7.00, 'USD', 'storage'),
+              ('acme', 'e3', 0, 3, 0, 'web', '2026-05-01T00:00:02Z', 2.50, 'USD', 'compute');
+            """))
+        {
+            await usage.ExecuteNonQueryAsync();
+        }
+
+        Assert.Equal(1, await PostgresMigrator.MigrateAsync(db, NullLogger.Instance));
+        await using (var numbered = db.CreateCommand("SELECT count(*) FROM cg_event e JOIN cg_target t ON t.id = e.target_id AND t.org = e.org AND t.kind = e.kind AND t.key = e.target"))
+        {
+            Assert.Equal(3L, (long)(await numbered.ExecuteScalarAsync())!);
+        }
+
+        // The writer learns the numbers of targets it has not seen, and replays find old and new rows.
+        await using var ledger = new CostGrains.Postgres.Ledger.PostgresLedger(db, new() { Partitions = 16 }, NullLogger<CostGrains.Postgres.Ledger.PostgresLedger>.Instance);
+        var appended = await ledger.AppendAsync(
+            [new LedgerEvent("acme", "e4", TargetKind.Project, "web", 0, DateTimeOffset.Parse("2026-05-01T00:00:03Z"), null, null, null, null, 0.25m, "USD", "compute", null, null)],
+            CancellationToken.None);
+        Assert.Equal([true], appended.Inserted);
+        var replayed = await ledger.ReadTargetAsync(web, 0, 100, CancellationToken.None);
+        Assert.Equal(["e1", "e3", "e4"], replayed.Select(r => r.Id));
+        Assert.Equal([1L, 3L, 4L], replayed.Select(r => r.Seq));
+        Assert.Equal(["e2"], (await ledger.ReadTargetAsync(db2, 0, 100, CancellationToken.None)).Select(r => r.Id));
+        Assert.Equal(["e4"], (await ledger.ReadTargetAsync(web, 3, 100, CancellationToken.None)).Select(r => r.Id));
     }
 
     [Fact]

@@ -33,11 +33,13 @@ public sealed class PostgresLedger : ILedger, IAsyncDisposable
                    WITH ORDINALITY AS e(org, id, partition, kind, target, time, end_time, sku, quantity, price,
                                         amount, unit, category, resource, dimensions, type, state, rate, details, ord)),
         ins AS (
-            INSERT INTO cg_event (org, id, partition, seq, kind, target, time, end_time, sku, quantity, price,
+            INSERT INTO cg_event (org, id, partition, seq, kind, target, target_id, time, end_time, sku, quantity, price,
                                   amount, unit, category, resource, dimensions, type, state, rate, details)
             SELECT ev.org, ev.id, ev.partition,
                    bump.base + row_number() OVER (PARTITION BY ev.partition ORDER BY ev.ord),
-                   ev.kind, ev.target, ev.time, ev.end_time, ev.sku, ev.quantity, ev.price, ev.amount, ev.unit,
+                   ev.kind, ev.target,
+                   (SELECT t.id FROM cg_target t WHERE t.org = ev.org AND t.kind = ev.kind AND t.key = ev.target),
+                   ev.time, ev.end_time, ev.sku, ev.quantity, ev.price, ev.amount, ev.unit,
                    ev.category, ev.resource, ev.dimensions::jsonb, ev.type, ev.state, ev.rate, ev.details::jsonb
               FROM ev JOIN bump ON bump.partition = ev.partition
              ORDER BY ev.ord
@@ -47,13 +49,15 @@ public sealed class PostgresLedger : ILedger, IAsyncDisposable
         """;
 
     private const string CopySql = """
-        COPY cg_event (org, id, partition, seq, kind, target, time, end_time, sku, quantity, price,
+        COPY cg_event (org, id, partition, seq, kind, target, target_id, time, end_time, sku, quantity, price,
                        amount, unit, category, resource, dimensions, type, state, rate, details)
         FROM STDIN (FORMAT BINARY)
         """;
 
     // After a copy meets an id already stored, this many groups take the path that skips them.
     private const int CopyBackoffGroups = 16;
+
+    private const string TargetIdSql = "SELECT id FROM cg_target WHERE org = $1 AND kind = $2 AND key = $3";
 
     private const string RecordColumns = "seq, id, time, amount, category, sku, quantity, resource, type, state, rate, details";
 
@@ -63,10 +67,11 @@ public sealed class PostgresLedger : ILedger, IAsyncDisposable
     private readonly Channel<PendingAppend>[] _pending;
     private readonly Task[] _writers;
 
-    // Targets known to be in cg_target. Read paths check a target on every request, and the writer
-    // registers only targets not in here. The entry is null until a read has loaded it.
+    // Targets known to be in cg_target, with their number. Read paths check a target on every
+    // request, and the writer registers only targets not in here. The entry is null until a read
+    // has loaded it.
     private const int MaxKnownTargets = 200_000;
-    private readonly System.Collections.Concurrent.ConcurrentDictionary<TargetRef, TargetEntry?> _knownTargets = new();
+    private readonly System.Collections.Concurrent.ConcurrentDictionary<TargetRef, KnownTarget> _knownTargets = new();
     private int _copyBackoff;
     private long _copied;
     private long _deduplicating;
@@ -198,7 +203,7 @@ public sealed class PostgresLedger : ILedger, IAsyncDisposable
     public async Task<IReadOnlyList<UsageRecord>> ReadTargetAsync(TargetRef target, long afterSeq, int limit, CancellationToken cancellationToken)
     {
         await using var command = _db.CreateCommand(
-            $"SELECT {RecordColumns} FROM cg_event WHERE org = $1 AND kind = $2 AND target = $3 AND seq > $4 ORDER BY seq LIMIT $5");
+            $"SELECT {RecordColumns} FROM cg_event WHERE target_id = ({TargetIdSql}) AND seq > $4 ORDER BY seq LIMIT $5");
         command.Parameters.Add(new() { Value = target.Org });
         command.Parameters.Add(new() { Value = (short)target.Kind });
         command.Parameters.Add(new() { Value = target.Key });
@@ -262,12 +267,12 @@ public sealed class PostgresLedger : ILedger, IAsyncDisposable
     public async Task<TargetEntry?> GetTargetAsync(TargetRef target, CancellationToken cancellationToken)
     {
         // Targets are never deleted and their unit is fixed at first use: a found one stays found.
-        if (_knownTargets.TryGetValue(target, out var known) && known is not null)
+        if (_knownTargets.TryGetValue(target, out var known) && known.Entry is { } cached)
         {
-            return known;
+            return cached;
         }
 
-        await using var command = _db.CreateCommand("SELECT unit, first_seen FROM cg_target WHERE org = $1 AND kind = $2 AND key = $3");
+        await using var command = _db.CreateCommand("SELECT unit, first_seen, id FROM cg_target WHERE org = $1 AND kind = $2 AND key = $3");
         command.Parameters.Add(new() { Value = target.Org });
         command.Parameters.Add(new() { Value = (short)target.Kind });
         command.Parameters.Add(new() { Value = target.Key });
@@ -278,7 +283,7 @@ public sealed class PostgresLedger : ILedger, IAsyncDisposable
         }
 
         var entry = new TargetEntry(target, reader.GetString(0), reader.GetFieldValue<DateTimeOffset>(1));
-        RememberTarget(target, entry);
+        RememberTarget(target, reader.GetInt64(2), entry);
         return entry;
     }
 
@@ -397,15 +402,15 @@ public sealed class PostgresLedger : ILedger, IAsyncDisposable
     {
         IReadOnlyList<LedgerEvent> rows = group.Count == 1 ? group[0].Events : [.. group.SelectMany(p => p.Events)];
         var partitions = PartitionsOf(rows);
-        var unregistered = UnregisteredTargets(rows);
+        var targets = new GroupTargets(rows, _knownTargets);
 
         // Most groups hold no id stored before, and are copied. A copy that meets a stored id (a
         // retry, or one batch sent twice at once) rolls back, and the group takes the statement
         // that skips stored ids; so do the next few groups, as more of the same retry storm follows.
-        var seqs = CopyBackingOff() ? null : await CopyAsync(rows, partitions, unregistered);
+        var seqs = CopyBackingOff() ? null : await CopyAsync(rows, partitions, targets);
         if (seqs is not null)
         {
-            Committed(rows, seqs, partitions, unregistered);
+            Committed(rows, seqs, partitions, targets);
             foreach (var pending in group)
             {
                 var inserted = new bool[pending.Events.Count];
@@ -431,8 +436,8 @@ public sealed class PostgresLedger : ILedger, IAsyncDisposable
             }
         }
 
-        var stored = await InsertSkippingStoredAsync(firsts, partitions, unregistered);
-        Committed(firsts, [.. firsts.Select(r => stored.GetValueOrDefault((r.Org, r.Id)))], partitions, unregistered);
+        var stored = await InsertSkippingStoredAsync(firsts, partitions, targets);
+        Committed(firsts, [.. firsts.Select(r => stored.GetValueOrDefault((r.Org, r.Id)))], partitions, targets);
         for (var g = 0; g < group.Count; g++)
         {
             var events = group[g].Events;
@@ -452,7 +457,7 @@ public sealed class PostgresLedger : ILedger, IAsyncDisposable
     /// stream them in with binary COPY. Returns each row's seq, or null, having rolled back, when
     /// an id was already stored.
     /// </summary>
-    private async Task<long[]?> CopyAsync(IReadOnlyList<LedgerEvent> rows, int[] partitions, List<(TargetRef Target, string Unit)> unregistered)
+    private async Task<long[]?> CopyAsync(IReadOnlyList<LedgerEvent> rows, int[] partitions, GroupTargets targets)
     {
         var counts = new long[Partitions];
         foreach (var r in rows)
@@ -477,7 +482,7 @@ public sealed class PostgresLedger : ILedger, IAsyncDisposable
                 new() { Value = partitions.Select(p => counts[p]).ToArray() },
             },
         });
-        AddRegisterTargets(batch, unregistered);
+        var registering = AddRegisterTargets(batch, targets);
         batch.BatchCommands.Add(Notify(partitions));
         var last = new long[Partitions];
         await using (var reader = await batch.ExecuteReaderAsync())
@@ -486,6 +491,12 @@ public sealed class PostgresLedger : ILedger, IAsyncDisposable
             while (await reader.ReadAsync())
             {
                 last[reader.GetInt32(0)] = reader.GetInt64(1);
+            }
+
+            if (registering)
+            {
+                await reader.NextResultAsync();
+                await ReadTargetIdsAsync(reader, targets);
             }
         }
 
@@ -496,7 +507,7 @@ public sealed class PostgresLedger : ILedger, IAsyncDisposable
             for (var i = 0; i < rows.Count; i++)
             {
                 seqs[i] = ++last[rows[i].Partition];
-                await WriteRowAsync(copy, rows[i], seqs[i]);
+                await WriteRowAsync(copy, rows[i], seqs[i], targets.IdOfRow(i));
             }
 
             await copy.CompleteAsync();
@@ -515,19 +526,27 @@ public sealed class PostgresLedger : ILedger, IAsyncDisposable
 
     /// <summary>The general path: one statement that numbers, inserts and skips ids already stored.</summary>
     private async Task<Dictionary<(string, string), long>> InsertSkippingStoredAsync(
-        List<LedgerEvent> rows, int[] partitions, List<(TargetRef Target, string Unit)> unregistered)
+        List<LedgerEvent> rows, int[] partitions, GroupTargets targets)
     {
         await using var connection = await _db.OpenConnectionAsync();
         await using var tx = await connection.BeginTransactionAsync();
         await using var batch = new NpgsqlBatch(connection, tx);
         batch.BatchCommands.Add(LockCounters(partitions));
+        // The insert looks the numbers up itself, so the new targets are registered before it.
+        var registering = AddRegisterTargets(batch, targets);
         batch.BatchCommands.Add(InsertCommand(rows));
-        AddRegisterTargets(batch, unregistered);
         batch.BatchCommands.Add(Notify(partitions));
 
         var inserted = new Dictionary<(string, string), long>();
         await using (var reader = await batch.ExecuteReaderAsync())
         {
+            // The reader skips statements that return no rows (the target insert).
+            if (registering)
+            {
+                await reader.NextResultAsync();
+                await ReadTargetIdsAsync(reader, targets);
+            }
+
             await reader.NextResultAsync();
             while (await reader.ReadAsync())
             {
@@ -550,15 +569,21 @@ public sealed class PostgresLedger : ILedger, IAsyncDisposable
 
     /// <summary>
     /// Creates the targets of a group on first use, in its transaction, with the unit their first
-    /// event fixes; targets a concurrent transaction created first keep theirs.
+    /// event fixes (targets a concurrent transaction created first keep theirs), then reads their
+    /// numbers — in a second statement, whose snapshot also sees targets created concurrently.
+    /// False when every target of the group is known.
     /// </summary>
-    private static void AddRegisterTargets(NpgsqlBatch batch, List<(TargetRef Target, string Unit)> targets)
+    private static bool AddRegisterTargets(NpgsqlBatch batch, GroupTargets targets)
     {
-        if (targets.Count == 0)
+        var unregistered = targets.Unregistered;
+        if (unregistered.Count == 0)
         {
-            return;
+            return false;
         }
 
+        var orgs = unregistered.Select(t => t.Target.Org).ToArray();
+        var kinds = unregistered.Select(t => (short)t.Target.Kind).ToArray();
+        var keys = unregistered.Select(t => t.Target.Key).ToArray();
         batch.BatchCommands.Add(new NpgsqlBatchCommand("""
             INSERT INTO cg_target (org, kind, key, unit)
             SELECT * FROM unnest($1::text[], $2::smallint[], $3::text[], $4::text[]) ON CONFLICT DO NOTHING
@@ -566,12 +591,29 @@ public sealed class PostgresLedger : ILedger, IAsyncDisposable
         {
             Parameters =
             {
-                new() { Value = targets.Select(t => t.Target.Org).ToArray() },
-                new() { Value = targets.Select(t => (short)t.Target.Kind).ToArray() },
-                new() { Value = targets.Select(t => t.Target.Key).ToArray() },
-                new() { Value = targets.Select(t => t.Unit).ToArray() },
+                new() { Value = orgs },
+                new() { Value = kinds },
+                new() { Value = keys },
+                new() { Value = unregistered.Select(t => t.Unit).ToArray() },
             },
         });
+        batch.BatchCommands.Add(new NpgsqlBatchCommand("""
+            SELECT t.org, t.kind, t.key, t.id
+              FROM cg_target t JOIN unnest($1::text[], $2::smallint[], $3::text[]) AS u(org, kind, key)
+                ON t.org = u.org AND t.kind = u.kind AND t.key = u.key
+            """)
+        {
+            Parameters = { new() { Value = orgs }, new() { Value = kinds }, new() { Value = keys } },
+        });
+        return true;
+    }
+
+    private static async Task ReadTargetIdsAsync(NpgsqlDataReader reader, GroupTargets targets)
+    {
+        while (await reader.ReadAsync())
+        {
+            targets.Registered(new TargetRef((TargetKind)reader.GetInt16(1), reader.GetString(0), reader.GetString(2)), reader.GetInt64(3));
+        }
     }
 
     /// <summary>Wakes the stream readers of the other nodes when the transaction commits.</summary>
@@ -606,25 +648,8 @@ public sealed class PostgresLedger : ILedger, IAsyncDisposable
         return [.. Enumerable.Range(0, Partitions).Where(p => touched[p])];
     }
 
-    /// <summary>The rows' targets not yet known to be in cg_target, each once with its unit.</summary>
-    private List<(TargetRef Target, string Unit)> UnregisteredTargets(IReadOnlyList<LedgerEvent> rows)
-    {
-        List<(TargetRef, string)> unregistered = [];
-        HashSet<TargetRef>? seen = null;
-        foreach (var r in rows)
-        {
-            var target = r.TargetRef;
-            if (!_knownTargets.ContainsKey(target) && (seen ??= []).Add(target))
-            {
-                unregistered.Add((target, r.Unit));
-            }
-        }
-
-        return unregistered;
-    }
-
     /// <summary>Remembers that a target is in cg_target (with its entry, once a read loaded it).</summary>
-    private void RememberTarget(TargetRef target, TargetEntry? entry)
+    private void RememberTarget(TargetRef target, long id, TargetEntry? entry)
     {
         // Counting a concurrent dictionary takes all its locks: only a new target pays for it.
         if (!_knownTargets.ContainsKey(target) && _knownTargets.Count >= MaxKnownTargets)
@@ -634,27 +659,30 @@ public sealed class PostgresLedger : ILedger, IAsyncDisposable
 
         if (entry is null)
         {
-            _knownTargets.TryAdd(target, null);
+            _knownTargets.TryAdd(target, new KnownTarget(id, null));
         }
         else
         {
-            _knownTargets[target] = entry;
+            _knownTargets[target] = new KnownTarget(id, entry);
         }
     }
 
     /// <summary>After a commit: remembers the new targets, hands the rows to the tail and wakes the readers.</summary>
-    private void Committed(IReadOnlyList<LedgerEvent> rows, long[] seqs, int[] partitions, List<(TargetRef Target, string Unit)> unregistered)
+    private void Committed(IReadOnlyList<LedgerEvent> rows, long[] seqs, int[] partitions, GroupTargets targets)
     {
-        foreach (var (target, _) in unregistered)
+        foreach (var (target, _) in targets.Unregistered)
         {
-            RememberTarget(target, null);
+            if (targets.IdOf(target) is > 0 and var id)
+            {
+                RememberTarget(target, id, null);
+            }
         }
 
         PublishTail(rows, seqs);
         Signal.Raise(partitions);
     }
 
-    private static async ValueTask WriteRowAsync(NpgsqlBinaryImporter copy, LedgerEvent r, long seq)
+    private static async ValueTask WriteRowAsync(NpgsqlBinaryImporter copy, LedgerEvent r, long seq, long targetId)
     {
         await copy.StartRowAsync();
         await copy.WriteAsync(r.Org, NpgsqlDbType.Text);
@@ -663,6 +691,7 @@ public sealed class PostgresLedger : ILedger, IAsyncDisposable
         await copy.WriteAsync(seq, NpgsqlDbType.Bigint);
         await copy.WriteAsync((short)r.Kind, NpgsqlDbType.Smallint);
         await copy.WriteAsync(r.Target, NpgsqlDbType.Text);
+        await copy.WriteAsync(targetId, NpgsqlDbType.Bigint);
         await copy.WriteAsync(r.Time.UtcDateTime, NpgsqlDbType.TimestampTz);
         await WriteOrNullAsync(copy, r.End?.UtcDateTime, NpgsqlDbType.TimestampTz);
         await WriteOrNullAsync(copy, r.Sku, NpgsqlDbType.Text);
@@ -744,6 +773,57 @@ public sealed class PostgresLedger : ILedger, IAsyncDisposable
         Add(r => r.Change?.HourlyRate, NpgsqlDbType.Numeric);
         Add(r => r.Change?.DetailsJson, NpgsqlDbType.Text);
         return command;
+    }
+
+    /// <summary>A target in cg_target: its number, and its entry once a read has loaded it.</summary>
+    private sealed record KnownTarget(long Id, TargetEntry? Entry);
+
+    /// <summary>
+    /// The distinct targets of a group with their numbers, taken from the known targets once per
+    /// group (the cache may be cleared meanwhile), and those still to be registered.
+    /// </summary>
+    private sealed class GroupTargets
+    {
+        private readonly Dictionary<TargetRef, int> _index = [];
+        private readonly List<long> _ids = [];
+        private readonly int[] _rowTarget;
+
+        public GroupTargets(IReadOnlyList<LedgerEvent> rows, System.Collections.Concurrent.ConcurrentDictionary<TargetRef, KnownTarget> known)
+        {
+            _rowTarget = new int[rows.Count];
+            for (var i = 0; i < rows.Count; i++)
+            {
+                var target = rows[i].TargetRef;
+                if (!_index.TryGetValue(target, out var slot))
+                {
+                    slot = _ids.Count;
+                    _index.Add(target, slot);
+                    if (known.TryGetValue(target, out var k))
+                    {
+                        _ids.Add(k.Id);
+                    }
+                    else
+                    {
+                        _ids.Add(0);
+                        Unregistered.Add((target, rows[i].Unit));
+                    }
+                }
+
+                _rowTarget[i] = slot;
+            }
+        }
+
+        /// <summary>Targets not known to be in cg_target, each once, with the unit of its first row.</summary>
+        public List<(TargetRef Target, string Unit)> Unregistered { get; } = [];
+
+        public void Registered(TargetRef target, long id) => _ids[_index[target]] = id;
+
+        public long IdOf(TargetRef target) => _ids[_index[target]];
+
+        /// <summary>The number of row <paramref name="row"/>'s target; the group's targets are all registered by now.</summary>
+        public long IdOfRow(int row) => _ids[_rowTarget[row]] is > 0 and var id
+            ? id
+            : throw new InvalidOperationException("A target of the group was not registered.");
     }
 
     private sealed class PendingAppend(IReadOnlyList<LedgerEvent> events)
