@@ -22,7 +22,7 @@ internal static class RawInsertCeiling
             {
                 await using var tx = await connection.BeginTransactionAsync();
                 await using (var copy = await connection.BeginBinaryImportAsync(
-                    "COPY cg_event (org, id, partition, seq, kind, target, time, sku, quantity, price, amount, unit, category, dimensions) FROM STDIN (FORMAT BINARY)"))
+                    "COPY cg_event (org, id, partition, seq, kind, target, target_id, time, sku, quantity, price, amount, unit, category, dimensions) FROM STDIN (FORMAT BINARY)"))
                 {
                     for (var i = start; i < start + rowsPerTransaction; i++)
                     {
@@ -34,6 +34,7 @@ internal static class RawInsertCeiling
                         await copy.WriteAsync(n, NpgsqlDbType.Bigint);
                         await copy.WriteAsync((short)0, NpgsqlDbType.Smallint);
                         await copy.WriteAsync($"p{n % 2000}", NpgsqlDbType.Text);
+                        await copy.WriteAsync(n % 2000 + 1, NpgsqlDbType.Bigint);
                         await copy.WriteAsync(DateTime.UtcNow, NpgsqlDbType.TimestampTz);
                         await copy.WriteAsync("vm", NpgsqlDbType.Text);
                         await copy.WriteAsync(3m, NpgsqlDbType.Numeric);
