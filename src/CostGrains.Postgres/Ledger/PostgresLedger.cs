@@ -648,7 +648,7 @@ public sealed class PostgresLedger : ILedger, IAsyncDisposable
         return [.. Enumerable.Range(0, Partitions).Where(p => touched[p])];
     }
 
-    /// <summary>Remembers that a target is in cg_target (with its entry, once a read loaded it).</summary>
+    /// <summary>Remembers that a target is in cg_target, with its number (and its entry, once a read loaded it).</summary>
     private void RememberTarget(TargetRef target, long id, TargetEntry? entry)
     {
         // Counting a concurrent dictionary takes all its locks: only a new target pays for it.
