@@ -49,11 +49,15 @@ if (Run("ingest"))
         new(node.BaseAddress, key, null, Agents: 8, Events: events / scale, Batch: batch, Projects: 2_000, Sku: null, RunId: runId);
     var cold = await LoadGenerator.RunAsync(Load("cold", 1_200_000, 1_000), CancellationToken.None);
     Console.WriteLine($"[ingest]  cold start, 1,000-event batches: {cold}");
+    var cpu = CpuMeter.Start();
     load = await LoadGenerator.RunAsync(Load("sustained", 600_000, 1_000), CancellationToken.None);
     Console.WriteLine($"[ingest]  sustained, 1,000-event batches: {load}");
+    Console.WriteLine($"[ingest]  {cpu.PerEvent(load.Events)}");
     Console.WriteLine($"[ingest]  ratio to the PostgreSQL ceiling: {load.EventsPerSecond / ceiling:P0}");
+    cpu = CpuMeter.Start();
     var large = await LoadGenerator.RunAsync(Load("large", 600_000, 5_000), CancellationToken.None);
     Console.WriteLine($"[ingest]  sustained, 5,000-event batches: {large}");
+    Console.WriteLine($"[ingest]  {cpu.PerEvent(large.Events)}");
     Console.WriteLine($"[ingest]  ratio to the PostgreSQL ceiling: {large.EventsPerSecond / ceiling:P0}");
     var settle = Stopwatch.StartNew();
     await node.WaitConsistentAsync("bench", TimeSpan.FromMinutes(5));
