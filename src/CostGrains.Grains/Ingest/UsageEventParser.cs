@@ -59,12 +59,20 @@ public static partial class UsageEventParser
 
     public static bool IsValidKey(string? key) => key is { Length: > 0 and <= MaxKeyLength } && KeyPattern().IsMatch(key);
 
-    public static bool TryParseTime(string? text, out DateTimeOffset time)
+    public static bool TryParseTime(string? text, out DateTimeOffset time) => TryParseTime(text, null, out time);
+
+    /// <summary>
+    /// Checks the RFC 3339 shape once, then parses: from the JSON value's UTF-8 bytes with
+    /// System.Text.Json's ISO 8601 reader when there is one, else (or for what that reader does not
+    /// take, such as more than seven fraction digits) with the general parser.
+    /// </summary>
+    private static bool TryParseTime(string? text, JsonElement? utf8, out DateTimeOffset time)
     {
         time = default;
         return text is not null
             && Rfc3339().IsMatch(text)
-            && DateTimeOffset.TryParse(text, CultureInfo.InvariantCulture, DateTimeStyles.None, out time);
+            && ((utf8 is { } value && value.TryGetDateTimeOffset(out time))
+                || DateTimeOffset.TryParse(text, CultureInfo.InvariantCulture, DateTimeStyles.None, out time));
     }
 
     /// <summary>Parses one event; adds any problems to <paramref name="errors"/> and returns null then.</summary>
@@ -220,14 +228,7 @@ public static partial class UsageEventParser
             return null;
         }
 
-        // The shape is checked first; System.Text.Json's ISO 8601 reader then parses the common
-        // form straight from the UTF-8 bytes, and the general parser takes what it does not.
-        if (Rfc3339().IsMatch(text) && value.TryGetDateTimeOffset(out var fast))
-        {
-            return fast;
-        }
-
-        if (!TryParseTime(text, out var time))
+        if (!TryParseTime(text, value, out var time))
         {
             fail(field, "Must be an RFC 3339 time with an offset, e.g. 2026-11-23T10:00:00Z.");
             return null;
