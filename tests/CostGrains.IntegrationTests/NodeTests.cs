@@ -161,6 +161,14 @@ public sealed class NodeTests(PostgresFixture postgres)
         await using var members = new NpgsqlCommand("SELECT count(*) FROM OrleansMembershipTable WHERE DeploymentId = $1 AND Status = 3", db);
         members.Parameters.AddWithValue(clusterId);
         Assert.Equal(2L, (long)(await members.ExecuteScalarAsync())!);
+
+        // Each node's writer learned the numbers of projects the other node created: every row
+        // carries the number of its own project, so a grain's replay finds all of its rows.
+        await using var numbered = new NpgsqlCommand("""
+            SELECT count(*) FROM cg_event e
+              JOIN cg_target t ON t.id = e.target_id AND t.org = e.org AND t.kind = e.kind AND t.key = e.target
+            """, db);
+        Assert.Equal(500L, (long)(await numbered.ExecuteScalarAsync())!);
     }
 
     [Fact]
